@@ -1,0 +1,7 @@
+"""Train and serve classifiers of diplomatic stance (conciliatory vs. hardline)."""
+
+from stance.classifier import DocumentPrediction, SentencePrediction, StanceClassifier
+from stance.errors import StanceError
+
+__version__ = "0.1.0"
+__all__ = ["StanceClassifier", "DocumentPrediction", "SentencePrediction", "StanceError", "__version__"]

@@ -1,0 +1,48 @@
+"""Temperature scaling and calibration error."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax, softmax
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """Temperature minimising the negative log-likelihood of `labels` (fitted on validation data)."""
+    logits = np.asarray(logits, dtype=np.float64)
+    labels = np.asarray(labels)
+
+    def nll(log_t: float) -> float:
+        return float(-log_softmax(logits / np.exp(log_t), axis=1)[np.arange(len(labels)), labels].mean())
+
+    result = minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded", options={"xatol": 1e-4})
+    return float(np.exp(result.x))
+
+
+def scaled_probabilities(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    return softmax(np.asarray(logits, dtype=np.float64) / temperature, axis=1)
+
+
+def reliability_bins(proba: np.ndarray, labels: np.ndarray, n_bins: int = 15) -> dict[str, np.ndarray]:
+    """Per-bin confidence, accuracy and count for the top-class prediction (equal-width bins)."""
+    confidence = proba.max(axis=1)
+    correct = (proba.argmax(axis=1) == labels).astype(float)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    index = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, n_bins - 1)
+    counts = np.bincount(index, minlength=n_bins)
+    conf_sum = np.bincount(index, weights=confidence, minlength=n_bins)
+    acc_sum = np.bincount(index, weights=correct, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "edges": edges,
+            "count": counts,
+            "confidence": np.where(counts > 0, conf_sum / np.maximum(counts, 1), np.nan),
+            "accuracy": np.where(counts > 0, acc_sum / np.maximum(counts, 1), np.nan),
+        }
+
+
+def expected_calibration_error(proba: np.ndarray, labels: np.ndarray, n_bins: int = 15) -> float:
+    bins = reliability_bins(proba, labels, n_bins)
+    mask = bins["count"] > 0
+    weights = bins["count"][mask] / bins["count"].sum()
+    return float(np.sum(weights * np.abs(bins["accuracy"][mask] - bins["confidence"][mask])))

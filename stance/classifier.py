@@ -1,0 +1,224 @@
+"""sklearn-shaped inference over a trained model folder."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, overload
+
+import numpy as np
+
+from stance.calibration import scaled_probabilities
+from stance.errors import StanceError
+
+SETTINGS_FILE = "stance.json"
+UNCERTAIN = "uncertain"
+NEUTRAL = "neutral"
+
+
+@dataclass
+class SentencePrediction:
+    text: str
+    label: str
+    confidence: float
+    probabilities: dict[str, float]
+
+
+@dataclass
+class DocumentPrediction:
+    stance: str
+    shares: dict[str, float]
+    sentences: list[SentencePrediction]
+    strongest: dict[str, list[SentencePrediction]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class StanceClassifier:
+    """Classify sentences as conciliatory / hardline (/ neutral) with a fine-tuned encoder.
+
+    Labels are strings at the edges; `labels` holds the order of `predict_proba` columns, read
+    from the saved model (`config.json` id2label) and never re-derived.
+    """
+
+    def __init__(
+        self,
+        backend: Any,
+        tokenizer: Any,
+        labels: Sequence[str],
+        *,
+        temperature: float = 1.0,
+        max_length: int = 128,
+        batch_size: int = 64,
+        min_confidence: float | None = None,
+    ) -> None:
+        self.backend = backend
+        self.tokenizer = tokenizer
+        self.labels = tuple(labels)
+        self.temperature = float(temperature)
+        self.max_length = int(max_length)
+        self.batch_size = int(batch_size)
+        self.min_confidence = min_confidence
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        path: str | Path,
+        *,
+        backend: str = "torch",
+        batch_size: int = 64,
+        min_confidence: float | None = None,
+        allow_pickle_weights: bool = False,
+    ) -> StanceClassifier:
+        """Load a folder written by `stance-train` (or any save_pretrained classifier folder)."""
+        from stance.modeling import load_tokenizer, saved_labels
+
+        folder = Path(path).expanduser()
+        settings = read_settings(folder)
+        if backend == "torch":
+            from stance.modeling import load_trained
+
+            model, tokenizer, labels = load_trained(folder, allow_pickle_weights)
+            engine: Any = TorchBackend(model)
+        elif backend == "onnx":
+            from stance.onnx_backend import OnnxBackend
+
+            labels = saved_labels(folder)
+            tokenizer = load_tokenizer(str(folder))
+            engine = OnnxBackend.load(folder)
+        else:
+            raise StanceError(f"unknown backend '{backend}'", where="predict.backend", fix="use torch or onnx")
+        return cls(
+            engine,
+            tokenizer,
+            labels,
+            temperature=settings.get("temperature", 1.0),
+            max_length=settings.get("max_length", 128),
+            batch_size=batch_size,
+            min_confidence=min_confidence if min_confidence is not None else settings.get("min_confidence"),
+        )
+
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        """Raw (uncalibrated) logits, in input order.
+
+        Sentences are batched in order of length so that each batch pads to a similar length, and
+        each batch is tokenised once.
+        """
+        texts = [str(t) for t in texts]
+        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        if not texts:
+            return out
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        for start in range(0, len(texts), self.batch_size):
+            index = order[start : start + self.batch_size]
+            batch = self.tokenizer(
+                [texts[i] for i in index],
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="np",
+            )
+            out[index] = self.backend(dict(batch))
+        return out
+
+    def predict_proba(self, texts: str | Sequence[str]) -> np.ndarray:
+        """Calibrated class probabilities, columns in `self.labels` order."""
+        batch = [texts] if isinstance(texts, str) else list(texts)
+        return scaled_probabilities(self.logits(batch), self.temperature)
+
+    @overload
+    def predict(self, texts: str) -> str: ...
+    @overload
+    def predict(self, texts: Sequence[str]) -> list[str]: ...
+
+    def predict(self, texts: str | Sequence[str]) -> str | list[str]:
+        """Label strings; `uncertain` where the top probability is below `min_confidence`."""
+        single = isinstance(texts, str)
+        proba = self.predict_proba(texts)
+        labels = self.labels_from_proba(proba)
+        return labels[0] if single else labels
+
+    def labels_from_proba(self, proba: np.ndarray) -> list[str]:
+        top = proba.argmax(axis=1)
+        labels = [self.labels[i] for i in top]
+        if self.min_confidence is not None:
+            labels = [UNCERTAIN if p < self.min_confidence else lab for lab, p in zip(labels, proba.max(axis=1))]
+        return labels
+
+    def predict_sentences(self, texts: Sequence[str]) -> list[SentencePrediction]:
+        proba = self.predict_proba(texts)
+        labels = self.labels_from_proba(proba)
+        return [
+            SentencePrediction(text, label, float(p.max()), {n: float(v) for n, v in zip(self.labels, p)})
+            for text, label, p in zip(texts, labels, proba)
+        ]
+
+    def predict_document(self, article: str, top_k: int = 3) -> DocumentPrediction:
+        """Clean and segment an article like `stance-prepare`, classify each sentence, summarise.
+
+        The document stance is the label with the largest confidence-weighted share among the
+        stance-bearing sentences (neutral and uncertain ones do not vote).
+        """
+        from stance.segmentation import article_sentences
+
+        sentences = article_sentences(article)
+        if not sentences:
+            raise StanceError("the article holds no sentences after cleaning", fix="pass the article text, not an empty string")
+        return self._summarise(self.predict_sentences(sentences), top_k)
+
+    def _summarise(self, predictions: list[SentencePrediction], top_k: int) -> DocumentPrediction:
+        voting = [n for n in self.labels if n != NEUTRAL]
+        weight = {n: 0.0 for n in voting}
+        for p in predictions:
+            if p.label in weight:
+                weight[p.label] += p.confidence
+        total = sum(weight.values())
+        shares = {n: (w / total if total else 0.0) for n, w in weight.items()}
+        stance = max(shares, key=shares.get) if total else (NEUTRAL if NEUTRAL in self.labels else UNCERTAIN)
+        strongest = {
+            n: sorted((p for p in predictions if p.label == n), key=lambda p: -p.confidence)[:top_k] for n in voting
+        }
+        return DocumentPrediction(stance=stance, shares=shares, sentences=predictions, strongest=strongest)
+
+
+class TorchBackend:
+    """Runs a transformers model under `torch.inference_mode`."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        import torch
+
+        device = next(self.model.parameters()).device
+        with torch.inference_mode():
+            inputs = {k: torch.from_numpy(np.asarray(v)).to(device) for k, v in batch.items()}
+            return self.model(**inputs).logits.float().cpu().numpy()
+
+
+def read_settings(folder: Path) -> dict[str, Any]:
+    path = folder / SETTINGS_FILE
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise StanceError(f"cannot parse {SETTINGS_FILE} ({err})", where=str(path), fix="delete it or restore it from the run") from None
+
+
+def write_settings(folder: Path, settings: dict[str, Any]) -> None:
+    (folder / SETTINGS_FILE).write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def iter_batches(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,136 @@
+"""Shared plumbing for the Hydra entry points: one-line errors, override checks, option builders."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from stance.config import CONFIG_DIR, PRIMARY_CONFIG
+from stance.errors import StanceError
+
+HYDRA_FLAGS = ("-m", "--multirun", "--help", "-h", "--hydra-help", "--cfg", "-c", "--info", "--resolve", "--package", "-p", "--shell-completion", "--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd", "--experimental-rerun")
+
+
+def setup_environment() -> None:
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+
+
+def fail(message: str, code: int = 2) -> None:
+    print(f"stance: error: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def check_overrides(argv: list[str]) -> None:
+    """Compose once with the command-line overrides so a typo is one line, not Hydra's page."""
+    if any(a.split("=")[0] in HYDRA_FLAGS for a in argv):
+        return
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    overrides = [a for a in argv if not a.startswith("hydra.") and not a.startswith("hydra/")]
+    try:
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+            compose(config_name=PRIMARY_CONFIG, overrides=overrides)
+    except (HydraException, OmegaConfBaseException) as err:
+        cause = err.__cause__ or err
+        detail = next((ln.strip() for ln in str(cause).splitlines() if ln.strip()), type(err).__name__)
+        fail(f"bad override in '{' '.join(overrides)}': {detail} -> fix: check the spelling; `--cfg job` prints every key")
+
+
+def guarded(func: Callable[[DictConfig], Any]) -> Callable[[DictConfig], Any]:
+    """Run a stage; user errors become one line and a non-zero exit (a traceback only if verbose)."""
+
+    def wrapper(cfg: DictConfig) -> Any:
+        from stance.training import TrainingInterrupted
+
+        try:
+            return func(cfg)
+        except StanceError as err:
+            if cfg.get("verbose"):
+                raise
+            fail(str(err))
+        except TrainingInterrupted as err:
+            fail(
+                f"{err}; resume with the same command plus trainer.resume=true",
+                code=130,
+            )
+        except KeyboardInterrupt:
+            fail("interrupted; nothing was written", code=130)
+
+    wrapper.__name__ = func.__name__
+    return wrapper
+
+
+def run_hydra_app(task: Callable[[DictConfig], Any]) -> Callable[[], Any]:
+    """Build a console-script `main` that checks overrides, then runs `task` as a Hydra app."""
+    import hydra
+
+    setup_environment()
+
+    @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name=PRIMARY_CONFIG)
+    def app(cfg: DictConfig) -> Any:
+        return guarded(task)(cfg)
+
+    def main() -> Any:
+        check_overrides(sys.argv[1:])
+        return app()
+
+    return main
+
+
+def data_output_dir(data: Any) -> Path:
+    return Path(data.output_dir) if data.output_dir else Path("data/processed") / data.name
+
+
+def label_scheme(data: Any):
+    from stance.labels import LabelScheme
+
+    try:
+        return LabelScheme(tuple(data.labels), tuple(data.drop_labels), dict(data.synonyms))
+    except ValueError as err:
+        raise StanceError(str(err), where="data.labels", fix="list two or more distinct labels") from None
+
+
+def prepare_options(data: Any):
+    from stance.preparation import PrepareOptions
+    from stance.readers import Columns
+
+    return PrepareOptions(
+        inputs=list(data.inputs),
+        output_dir=data_output_dir(data),
+        scheme=label_scheme(data),
+        columns=Columns(**dict(data.columns)),
+        metadata=list(data.metadata),
+        ratios=dict(data.splits),
+        seed=data.seed,
+        on_conflict=data.on_conflict,
+        min_chars=data.min_chars,
+        max_chars=data.max_chars,
+        boilerplate_patterns=list(data.boilerplate_patterns),
+        exclude=list(data.exclude),
+        name=data.name,
+    )
+
+
+def eval_options(cfg: DictConfig):
+    from stance.evaluation import EvalOptions
+
+    e = cfg.eval
+    return EvalOptions(
+        bootstrap_resamples=e.bootstrap_resamples,
+        confidence_level=e.confidence_level,
+        calibration_bins=e.calibration_bins,
+        target_accuracy=e.target_accuracy,
+        baselines=e.baselines,
+        plots=e.plots,
+        seed=cfg.seed,
+    )

@@ -1,0 +1,143 @@
+"""Structured-config schemas for the Hydra command-line layer.
+
+Only the CLI modules (`stance.prepare`, `stance.train`, ...) use these; the library functions take
+plain typed arguments. Registering the dataclasses with Hydra's ConfigStore makes a misspelled key
+fail at composition time, before any work starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import OmegaConf
+
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+PRIMARY_CONFIG = "stance"
+
+
+@dataclass
+class ColumnsConfig:
+    text: str = "text"
+    label: str = "label"
+    doc_id: str = "doc_id"
+    tags: str = "tags"
+
+
+@dataclass
+class SplitConfig:
+    train: float = 0.8
+    validation: float = 0.1
+    test: float = 0.1
+
+
+@dataclass
+class DataConfig:
+    name: str = "diplomatic"
+    inputs: List[str] = field(default_factory=list)
+    output_dir: Optional[str] = None
+    columns: ColumnsConfig = field(default_factory=ColumnsConfig)
+    metadata: List[str] = field(default_factory=list)
+    labels: List[str] = field(default_factory=lambda: ["conciliatory", "hardline"])
+    drop_labels: List[str] = field(default_factory=list)
+    synonyms: Dict[str, str] = field(default_factory=dict)
+    splits: SplitConfig = field(default_factory=SplitConfig)
+    seed: int = 13
+    on_conflict: str = "drop"
+    min_chars: int = 2
+    max_chars: int = 2000
+    boilerplate_patterns: List[str] = field(default_factory=list)
+    exclude: List[str] = field(default_factory=list)
+
+
+@dataclass
+class ModelConfig:
+    name_or_path: str = "sentence-transformers/all-MiniLM-L6-v2"
+    revision: Optional[str] = None
+    max_length: int = 128
+    allow_pickle_weights: bool = False
+
+
+@dataclass
+class TrainerConfig:
+    epochs: float = 4.0
+    max_steps: int = -1
+    batch_size: int = 16
+    eval_batch_size: int = 64
+    learning_rate: float = 5e-5
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    gradient_accumulation_steps: int = 1
+    group_by_length: bool = True
+    class_weights: str = "none"
+    explicit_class_weights: Dict[str, float] = field(default_factory=dict)
+    early_stopping_patience: int = 2
+    mixed_precision: str = "auto"
+    resume: bool = False
+    keep_checkpoints: bool = False
+    logging_steps: int = 25
+    report_to: List[str] = field(default_factory=list)
+    num_threads: Optional[int] = None
+
+
+@dataclass
+class EvalConfig:
+    split: str = "test"
+    bootstrap_resamples: int = 1000
+    confidence_level: float = 0.95
+    calibration_bins: int = 15
+    target_accuracy: float = 0.9
+    baselines: bool = True
+    plots: bool = True
+    batch_size: int = 64
+    output_dir: Optional[str] = None
+    raw_articles: Optional[str] = None
+
+
+@dataclass
+class PredictConfig:
+    input: Optional[str] = None
+    output: Optional[str] = None
+    format: str = "jsonl"
+    text_column: str = "text"
+    min_confidence: Optional[float] = None
+    backend: str = "torch"
+    batch_size: int = 64
+
+
+@dataclass
+class StanceConfig:
+    name: str = "default"
+    seed: int = 42
+    output_root: str = "outputs"
+    model_dir: str = "outputs/latest/model"
+    verbose: bool = False
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    predict: PredictConfig = field(default_factory=PredictConfig)
+
+
+def _resource(name: str) -> str:
+    from stance.resources import resource_path
+
+    return str(resource_path(name))
+
+
+def register_configs() -> None:
+    """Register the schema and the `stance_resource` resolver (idempotent)."""
+    if not OmegaConf.has_resolver("stance_resource"):
+        OmegaConf.register_new_resolver("stance_resource", _resource)
+    cs = ConfigStore.instance()
+    cs.store(name="stance_schema", node=StanceConfig)
+
+
+def to_plain(node: Any) -> Any:
+    """Resolve a DictConfig node into plain Python containers for the library layer."""
+    return OmegaConf.to_container(node, resolve=True)
+
+
+register_configs()

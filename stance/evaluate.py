@@ -1,0 +1,91 @@
+"""`stance-evaluate`: score a trained model on a prepared split or on external labelled files."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from stance.cli import data_output_dir, eval_options, prepare_options, run_hydra_app
+
+
+def evaluate(cfg: DictConfig) -> dict[str, Any]:
+    """Evaluate `cfg.model_dir`; return the metrics and the report folder.
+
+    When `data.inputs` are the inputs the prepared dataset was made from, the configured split
+    (`eval.split`) is scored and the train split feeds the baselines. Any other inputs are
+    external data: all of their rows are scored, and baselines train on the prepared train split
+    when one exists.
+    """
+    from stance.atomic import atomic_directory
+    from stance.classifier import StanceClassifier
+    from stance.evaluation import LabelledRows, evaluate_classifier, evaluate_documents
+    from stance.preparation import is_current, load_prepared, prepare_dataset
+
+    model_dir = Path(cfg.model_dir).expanduser()
+    clf = StanceClassifier.from_pretrained(model_dir, backend=cfg.predict.backend, batch_size=cfg.eval.batch_size)
+    popts = prepare_options(cfg.data)
+    prepared_dir = data_output_dir(cfg.data)
+    train_rows = validation_rows = None
+    if is_current(popts):
+        dataset = load_prepared(prepared_dir)
+        _check_labels(dataset, clf, prepared_dir)
+        rows = LabelledRows.from_dataset(dataset[cfg.eval.split])
+        train_rows = LabelledRows.from_dataset(dataset["train"])
+        validation_rows = LabelledRows.from_dataset(dataset["validation"]) if "validation" in dataset else None
+        tag = cfg.eval.split
+    else:
+        rows = _external_rows(cfg, clf)
+        tag = "external"
+        if (prepared_dir / "dataset_dict.json").exists():
+            train_rows = LabelledRows.from_dataset(load_prepared(prepared_dir)["train"])
+    out_dir = Path(cfg.eval.output_dir) if cfg.eval.output_dir else model_dir.resolve().parent / f"eval-{tag}-{time.strftime('%Y%m%d-%H%M%S')}"
+    documents = None
+    if cfg.eval.raw_articles:
+        documents = evaluate_documents(clf, Path(cfg.eval.raw_articles))
+    with atomic_directory(out_dir) as tmp:
+        metrics = evaluate_classifier(clf, rows, tmp, eval_options(cfg), train_rows, validation_rows, title=tag, documents=documents)
+    ci = metrics["ci"]["macro_f1"]
+    print(f"{tag}: {metrics['n']} sentences, macro-F1 {metrics['macro_f1']:.3f} (95% CI {ci[0]:.3f}-{ci[1]:.3f}), accuracy {metrics['accuracy']:.3f}")
+    if documents and documents["documents"]:
+        print(f"documents: {documents['documents']} articles, document-level accuracy {documents['accuracy']:.3f}")
+    print(f"report: {out_dir / 'report.md'}")
+    return {"metrics": metrics, "report": str(out_dir / "report.md"), "output_dir": str(out_dir)}
+
+
+def _check_labels(dataset: Any, clf: Any, where: Path) -> None:
+    from stance.errors import StanceError
+
+    data_labels = tuple(dataset["train"].features["label"].names)
+    if set(data_labels) - set(clf.labels):
+        raise StanceError(
+            f"data labels ({', '.join(data_labels)}) differ from the model's ({', '.join(clf.labels)})",
+            where=str(where),
+            fix="evaluate with the data config the model was trained on (e.g. experiment=three_way for a three-way model)",
+        )
+
+
+def _external_rows(cfg: DictConfig, clf: Any):
+    from stance.evaluation import LabelledRows
+    from stance.labels import LabelScheme
+    from stance.preparation import load_prepared, prepare_dataset
+
+    popts = prepare_options(cfg.data)
+    drop = tuple(n for n in cfg.data.drop_labels if n not in clf.labels) + tuple(
+        n for n in cfg.data.labels if n not in clf.labels
+    )
+    popts.scheme = LabelScheme(clf.labels, drop, dict(cfg.data.synonyms))
+    popts.ratios = {"train": 0.0, "validation": 0.0, "test": 1.0}
+    with tempfile.TemporaryDirectory() as tmp:
+        popts.output_dir = Path(tmp) / "external"
+        prepare_dataset(popts)
+        return LabelledRows.from_dataset(load_prepared(popts.output_dir)["test"])
+
+
+main = run_hydra_app(evaluate)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,245 @@
+"""Evaluate a classifier on labelled sentences: metrics with CIs, baselines, calibration, plots, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stance.calibration import expected_calibration_error, scaled_probabilities
+from stance.errors import StanceError
+from stance.metrics import (
+    bootstrap_ci,
+    classification_metrics,
+    coverage_curve,
+    fast_macro_f1,
+    threshold_for_accuracy,
+)
+
+BREAKDOWN_COLUMNS = ("kind", "tags", "region", "topic", "source")
+HEADLINE = ("accuracy", "balanced_accuracy", "macro_f1", "weighted_f1", "mcc", "cohen_kappa", "roc_auc", "pr_auc", "log_loss", "brier")
+
+
+@dataclass
+class EvalOptions:
+    bootstrap_resamples: int = 1000
+    confidence_level: float = 0.95
+    calibration_bins: int = 15
+    target_accuracy: float = 0.9
+    baselines: bool = True
+    plots: bool = True
+    seed: int = 0
+
+
+@dataclass
+class LabelledRows:
+    """Sentences with gold label names and optional metadata columns (tags as lists)."""
+
+    texts: list[str]
+    gold: list[str]
+    meta: dict[str, list[Any]]
+
+    @classmethod
+    def from_dataset(cls, split: Any) -> LabelledRows:
+        names = split.features["label"].names
+        if any(v < 0 for v in split["label"]):
+            raise StanceError("split has unlabelled rows", fix="evaluate on train, validation or test")
+        meta = {c: split[c] for c in split.column_names if c not in ("text", "label")}
+        return cls(list(split["text"]), [names[i] for i in split["label"]], meta)
+
+    def gold_ids(self, labels: Sequence[str]) -> np.ndarray:
+        unknown = sorted(set(self.gold) - set(labels))
+        if unknown:
+            raise StanceError(
+                f"the data has label(s) {', '.join(unknown)} that the model does not know (model labels: {', '.join(labels)})",
+                where="model_dir",
+                fix="evaluate with data of the model's label set (e.g. the same data.labels as in training)",
+            )
+        index = {n: i for i, n in enumerate(labels)}
+        return np.array([index[g] for g in self.gold], dtype=int)
+
+
+def evaluate_classifier(
+    classifier: Any,
+    rows: LabelledRows,
+    out_dir: Path,
+    opts: EvalOptions,
+    train_rows: LabelledRows | None = None,
+    validation_rows: LabelledRows | None = None,
+    title: str = "test",
+    documents: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write metrics.json, predictions.csv, errors.csv, plots, report.md and report.html to `out_dir`."""
+    from stance import plots
+
+    if not rows.texts:
+        raise StanceError("nothing to evaluate: the split is empty", fix="check data.inputs and eval.split")
+    labels = tuple(classifier.labels)
+    k = len(labels)
+    y = rows.gold_ids(labels)
+    logits = classifier.logits(rows.texts)
+    raw = scaled_probabilities(logits, 1.0)
+    proba = scaled_probabilities(logits, classifier.temperature)
+    pred = proba.argmax(axis=1)
+
+    metrics = classification_metrics(y, proba, labels)
+    metrics["ci"] = bootstrap_ci(y, pred, k, opts.bootstrap_resamples, opts.confidence_level, opts.seed)
+    metrics["calibration"] = {
+        "temperature": classifier.temperature,
+        "bins": opts.calibration_bins,
+        "ece_before": expected_calibration_error(raw, y, opts.calibration_bins),
+        "ece_after": expected_calibration_error(proba, y, opts.calibration_bins),
+    }
+    if validation_rows is not None and validation_rows.texts:
+        vy = validation_rows.gold_ids(labels)
+        vlogits = classifier.logits(validation_rows.texts)
+        metrics["calibration"]["validation_ece_before"] = expected_calibration_error(scaled_probabilities(vlogits, 1.0), vy, opts.calibration_bins)
+        metrics["calibration"]["validation_ece_after"] = expected_calibration_error(
+            scaled_probabilities(vlogits, classifier.temperature), vy, opts.calibration_bins
+        )
+    curve = coverage_curve(y, proba)
+    metrics["abstention"] = {
+        "target_accuracy": opts.target_accuracy,
+        "operating_point": threshold_for_accuracy(curve, opts.target_accuracy),
+        "curve": _thin_curve(curve),
+    }
+    metrics["baselines"] = _baselines(labels, rows, y, pred, train_rows, opts) if opts.baselines and train_rows else {}
+    metrics["breakdowns"] = _breakdowns(rows, y, pred, k)
+    metrics["labels"] = list(labels)
+    metrics["split"] = title
+    if documents is not None:
+        metrics["documents"] = documents
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _write_predictions(out_dir, rows, labels, y, proba)
+    figures: dict[str, str] = {}
+    if opts.plots:
+        figures["confusion"] = plots.confusion(np.array(metrics["confusion_matrix"]), labels, out_dir / "confusion_matrix.png").name
+        pr, roc = plots.pr_roc(y, proba, labels, out_dir / "pr_curve.png", out_dir / "roc_curve.png")
+        figures["pr"], figures["roc"] = pr.name, roc.name
+        figures["reliability"] = plots.reliability(y, raw, proba, opts.calibration_bins, out_dir / "reliability.png").name
+        figures["histograms"] = plots.score_histograms(y, proba, labels, out_dir / "score_histograms.png").name
+        figures["coverage"] = plots.coverage(curve, opts.target_accuracy, out_dir / "coverage_accuracy.png").name
+    metrics["figures"] = figures
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    from stance.reporting import write_reports
+
+    write_reports(out_dir, metrics)
+    return metrics
+
+
+def _thin_curve(curve: dict[str, np.ndarray], points: int = 50) -> dict[str, list[float]]:
+    idx = np.unique(np.linspace(0, len(curve["coverage"]) - 1, min(points, len(curve["coverage"]))).astype(int))
+    return {k: [float(v) for v in curve[k][idx]] for k in ("threshold", "coverage", "accuracy")}
+
+
+def _baselines(labels, rows: LabelledRows, y, pred, train_rows: LabelledRows, opts: EvalOptions) -> dict[str, Any]:
+    from stance.baselines import fit_baselines
+
+    k = len(labels)
+    models = fit_baselines(labels, train_rows.texts, train_rows.gold_ids(labels), opts.seed)
+    model_ci = bootstrap_ci(y, pred, k, opts.bootstrap_resamples, opts.confidence_level, opts.seed)
+    out: dict[str, Any] = {}
+    for name, model in models.items():
+        proba = model.predict_proba(rows.texts)
+        m = classification_metrics(y, proba, labels)
+        ci = bootstrap_ci(y, proba.argmax(axis=1), k, opts.bootstrap_resamples, opts.confidence_level, opts.seed)
+        paired = _paired_difference(y, pred, proba.argmax(axis=1), k, opts)
+        out[name] = {
+            "accuracy": m["accuracy"],
+            "macro_f1": m["macro_f1"],
+            "balanced_accuracy": m["balanced_accuracy"],
+            "mcc": m["mcc"],
+            "ci": ci,
+            "model_minus_baseline_macro_f1": fast_macro_f1(y, pred, k) - m["macro_f1"],
+            "paired_ci_model_minus_baseline_macro_f1": paired,
+            "ci_overlap_macro_f1": not (model_ci["macro_f1"][0] > ci["macro_f1"][1] or ci["macro_f1"][0] > model_ci["macro_f1"][1]),
+        }
+    return out
+
+
+def _paired_difference(y, pred_a, pred_b, k, opts: EvalOptions) -> list[float]:
+    """Bootstrap CI of macro-F1(a) - macro-F1(b) on the same resampled rows."""
+    rng = np.random.default_rng(opts.seed + 1)
+    n = len(y)
+    diffs = np.empty(opts.bootstrap_resamples)
+    for i in range(opts.bootstrap_resamples):
+        idx = rng.integers(0, n, n)
+        diffs[i] = fast_macro_f1(y[idx], pred_a[idx], k) - fast_macro_f1(y[idx], pred_b[idx], k)
+    alpha = (1 - opts.confidence_level) / 2
+    return [float(np.quantile(diffs, alpha)), float(np.quantile(diffs, 1 - alpha))]
+
+
+def _breakdowns(rows: LabelledRows, y, pred, k) -> dict[str, dict[str, dict[str, float]]]:
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for column in BREAKDOWN_COLUMNS:
+        values = rows.meta.get(column)
+        if values is None:
+            continue
+        groups: dict[str, list[int]] = defaultdict(list)
+        for i, value in enumerate(values):
+            keys = (value or ["(untagged)"]) if isinstance(value, list) else [value or "(none)"]
+            for key in keys:
+                groups[str(key)].append(i)
+        if len(groups) < 2 and column != "tags":
+            continue
+        out[column] = {
+            key: {
+                "n": len(idx),
+                "accuracy": float(np.mean(y[idx] == pred[idx])),
+                "macro_f1": fast_macro_f1(y[idx], pred[idx], k),
+            }
+            for key, idx in sorted(groups.items(), key=lambda kv: -len(kv[1]))
+        }
+    return out
+
+
+def _write_predictions(out_dir: Path, rows: LabelledRows, labels, y, proba) -> None:
+    pred = proba.argmax(axis=1)
+    confidence = proba.max(axis=1)
+    doc_ids = rows.meta.get("doc_id", [""] * len(rows.texts))
+    tags = rows.meta.get("tags", [[] for _ in rows.texts])
+    kinds = rows.meta.get("kind", [""] * len(rows.texts))
+    header = ["text", "gold", "prediction", "confidence", *[f"p_{n}" for n in labels], "doc_id", "kind", "tags"]
+    records = []
+    for i, text in enumerate(rows.texts):
+        records.append(
+            [text, labels[y[i]], labels[pred[i]], f"{confidence[i]:.6f}", *[f"{p:.6f}" for p in proba[i]], doc_ids[i], kinds[i], ";".join(tags[i] or [])]
+        )
+    _write_csv(out_dir / "predictions.csv", header, records)
+    errors = sorted((r for r, yi, pi in zip(records, y, pred) if yi != pi), key=lambda r: -float(r[3]))
+    _write_csv(out_dir / "errors.csv", header, errors)
+
+
+def _write_csv(path: Path, header: list[str], records: list[list[Any]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(records)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def evaluate_documents(classifier: Any, folder: Path, manifest: Path | None = None) -> dict[str, Any]:
+    """Document-level accuracy of `predict_document` on raw articles with a labels.csv manifest."""
+    from stance.readers import read_text_file
+
+    manifest = manifest or folder / "labels.csv"
+    if not manifest.exists():
+        raise StanceError("no labels.csv manifest for the articles", where=str(folder), fix="add labels.csv with columns file,doc_stance")
+    with manifest.open(encoding="utf-8-sig", newline="") as handle:
+        entries = list(csv.DictReader(handle))
+    results = []
+    for entry in entries:
+        if entry.get("doc_stance") not in classifier.labels:
+            continue
+        summary = classifier.predict_document(read_text_file(folder / entry["file"]))
+        results.append({"file": entry["file"], "gold": entry["doc_stance"], "prediction": summary.stance, "shares": summary.shares, "sentences": len(summary.sentences)})
+    correct = sum(r["gold"] == r["prediction"] for r in results)
+    return {"documents": len(results), "accuracy": correct / len(results) if results else None, "per_document": results}

@@ -1,0 +1,69 @@
+"""The configured label set: canonical names, synonyms, and labels that are known but dropped."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+DROP = object()
+"""Returned by `LabelScheme.normalise` for a known label that this label set leaves out."""
+
+DEFAULT_SYNONYMS: dict[str, str] = {
+    "dovish": "conciliatory",
+    "dove": "conciliatory",
+    "conciliation": "conciliatory",
+    "hawkish": "hardline",
+    "hawk": "hardline",
+    "hard-line": "hardline",
+    "hard line": "hardline",
+    "none": "neutral",
+    "no stance": "neutral",
+}
+
+
+def _key(value: str) -> str:
+    return " ".join(value.strip().casefold().replace("_", " ").split())
+
+
+@dataclass(frozen=True)
+class LabelScheme:
+    """Maps raw label cells onto an ordered tuple of canonical label names."""
+
+    names: tuple[str, ...]
+    drop: tuple[str, ...] = ()
+    synonyms: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if len(self.names) < 2:
+            raise ValueError("a label set needs at least two labels")
+        if len(set(self.names)) != len(self.names):
+            raise ValueError(f"duplicate label names in {list(self.names)}")
+
+    def normalise(self, raw: Any) -> str | object:
+        """Canonical label name, `DROP`, or raise `KeyError` (unknown) / `ValueError` (empty)."""
+        if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+            raise ValueError("empty label")
+        key = _key(str(raw))
+        if not key or key in {"nan", "null"}:
+            raise ValueError("empty label")
+        lookup = {_key(n): n for n in self.names}
+        dropped = {_key(n) for n in self.drop}
+        synonyms = {_key(k): _key(v) for k, v in {**DEFAULT_SYNONYMS, **self.synonyms}.items()}
+        key = synonyms.get(key, key)
+        if key in lookup:
+            return lookup[key]
+        if key in dropped:
+            return DROP
+        raise KeyError(str(raw))
+
+    def allowed(self) -> str:
+        return ", ".join(self.names)
+
+    @property
+    def id2label(self) -> dict[int, str]:
+        return dict(enumerate(self.names))
+
+    @property
+    def label2id(self) -> dict[str, int]:
+        return {n: i for i, n in enumerate(self.names)}

@@ -1,0 +1,121 @@
+"""Classification metrics from scikit-learn, plus seeded bootstrap confidence intervals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    balanced_accuracy_score,
+    cohen_kappa_score,
+    confusion_matrix,
+    f1_score,
+    log_loss,
+    matthews_corrcoef,
+    precision_recall_fscore_support,
+    roc_auc_score,
+)
+
+
+def classification_metrics(y_true: np.ndarray, proba: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
+    """Every headline metric for integer gold labels and a probability matrix (columns = labels)."""
+    y_true = np.asarray(y_true)
+    proba = np.asarray(proba, dtype=np.float64)
+    k = len(labels)
+    ids = list(range(k))
+    y_pred = proba.argmax(axis=1)
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=ids, zero_division=0)
+    out: dict[str, Any] = {
+        "n": int(len(y_true)),
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
+        "macro_f1": float(f1_score(y_true, y_pred, labels=ids, average="macro", zero_division=0)),
+        "weighted_f1": float(f1_score(y_true, y_pred, labels=ids, average="weighted", zero_division=0)),
+        "mcc": float(matthews_corrcoef(y_true, y_pred)),
+        "cohen_kappa": float(cohen_kappa_score(y_true, y_pred, labels=ids)),
+        "per_class": {
+            name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for name, p, r, f, s in zip(labels, precision, recall, f1, support)
+        },
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=ids).tolist(),
+        "log_loss": float(log_loss(y_true, np.clip(proba, 1e-12, 1.0), labels=ids)),
+        "brier": brier_score(y_true, proba),
+    }
+    out.update(ranking_metrics(y_true, proba, labels))
+    return out
+
+
+def brier_score(y_true: np.ndarray, proba: np.ndarray) -> float:
+    """Multi-class Brier score: mean over rows of the squared distance to the one-hot gold vector."""
+    onehot = np.eye(proba.shape[1])[np.asarray(y_true)]
+    return float(np.mean(np.sum((proba - onehot) ** 2, axis=1)))
+
+
+def ranking_metrics(y_true: np.ndarray, proba: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
+    """ROC-AUC and PR-AUC (average precision); one-vs-rest macro averages when there are >2 labels."""
+    present = np.unique(y_true)
+    if len(present) < 2:
+        return {"roc_auc": None, "pr_auc": None}
+    if len(labels) == 2:
+        roc = roc_auc_score(y_true, proba[:, 1])
+        pr = {name: float(average_precision_score(y_true == i, proba[:, i])) for i, name in enumerate(labels)}
+    else:
+        roc = roc_auc_score(y_true, proba, multi_class="ovr", average="macro", labels=list(range(len(labels))))
+        pr = {
+            name: float(average_precision_score(y_true == i, proba[:, i]))
+            for i, name in enumerate(labels)
+            if i in present
+        }
+    return {"roc_auc": float(roc), "pr_auc": float(np.mean(list(pr.values()))), "pr_auc_per_class": pr}
+
+
+def fast_macro_f1(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> float:
+    """Macro-F1 from confusion counts (equal to sklearn's with zero_division=0); used in bootstraps."""
+    cm = np.bincount(y_true * k + y_pred, minlength=k * k).reshape(k, k)
+    tp = np.diag(cm).astype(float)
+    denom = cm.sum(axis=0) + cm.sum(axis=1)
+    f1 = np.divide(2 * tp, denom, out=np.zeros(k), where=denom > 0)
+    return float(f1.mean())
+
+
+def bootstrap_ci(
+    y_true: np.ndarray, y_pred: np.ndarray, k: int, resamples: int = 1000, level: float = 0.95, seed: int = 0
+) -> dict[str, list[float]]:
+    """Percentile bootstrap intervals for accuracy and macro-F1 (rows resampled with replacement)."""
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    rng = np.random.default_rng(seed)
+    n = len(y_true)
+    acc = np.empty(resamples)
+    mf1 = np.empty(resamples)
+    for i in range(resamples):
+        idx = rng.integers(0, n, n)
+        acc[i] = np.mean(y_true[idx] == y_pred[idx])
+        mf1[i] = fast_macro_f1(y_true[idx], y_pred[idx], k)
+    alpha = (1 - level) / 2
+    return {
+        "accuracy": [float(np.quantile(acc, alpha)), float(np.quantile(acc, 1 - alpha))],
+        "macro_f1": [float(np.quantile(mf1, alpha)), float(np.quantile(mf1, 1 - alpha))],
+    }
+
+
+def coverage_curve(y_true: np.ndarray, proba: np.ndarray) -> dict[str, np.ndarray]:
+    """Accuracy on the kept rows as the confidence threshold rises (selective classification)."""
+    confidence = proba.max(axis=1)
+    correct = proba.argmax(axis=1) == np.asarray(y_true)
+    order = np.argsort(-confidence, kind="stable")
+    kept = np.arange(1, len(order) + 1)
+    accuracy = np.cumsum(correct[order]) / kept
+    return {"threshold": confidence[order], "coverage": kept / len(order), "accuracy": accuracy}
+
+
+def threshold_for_accuracy(curve: dict[str, np.ndarray], target: float) -> dict[str, float] | None:
+    """Lowest confidence threshold whose kept rows reach `target` accuracy (max coverage)."""
+    ok = np.nonzero(curve["accuracy"] >= target)[0]
+    if len(ok) == 0:
+        return None
+    i = ok.max()
+    return {"threshold": float(curve["threshold"][i]), "coverage": float(curve["coverage"][i]), "accuracy": float(curve["accuracy"][i])}

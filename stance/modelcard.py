@@ -1,0 +1,73 @@
+"""The README.md model card written into every trained model folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def write_model_card(model_dir: Path, cfg: Any, labels: tuple[str, ...], summary: dict[str, Any], stats: dict[str, Any]) -> Path:
+    test = summary["test"]
+    splits = stats["splits"]
+    rows = "\n".join(
+        f"| {name} | {s['sentences']} | {s['documents']} | " + ", ".join(f"{k} {v}" for k, v in s["labels"].items()) + " |"
+        for name, s in splits.items()
+    )
+    text = f"""---
+library_name: transformers
+pipeline_tag: text-classification
+tags: [stance, diplomacy, political-science]
+---
+
+# Diplomatic stance classifier ({cfg.name})
+
+Fine-tuned from `{cfg.model.name_or_path}` with the `stance` package to label sentences from
+diplomatic text as {", ".join(f"`{name}`" for name in labels)}.
+
+## Use
+
+```python
+from stance import StanceClassifier
+clf = StanceClassifier.from_pretrained("{model_dir.name}")
+clf.predict("We remain ready to resume talks without preconditions.")
+```
+
+It also loads unchanged in `transformers.pipeline("text-classification", model=folder)`; that
+path skips the temperature scaling saved in `stance.json` (labels are the same, probabilities are
+not calibrated).
+
+## Data
+
+Dataset `{stats["name"]}` (fingerprint `{stats["fingerprint"][:16]}`), split by document so that no
+document is in two splits:
+
+| split | sentences | documents | labels |
+|---|---|---|---|
+{rows}
+
+Dropped at preparation: {", ".join(f"{k} {v}" for k, v in stats["dropped"].items()) or "nothing"}.
+
+## Results on the {test["n"]} held-out sentences
+
+| metric | value |
+|---|---|
+| macro-F1 | {test["macro_f1"]:.3f} (95% CI {test["macro_f1_ci"][0]:.3f}-{test["macro_f1_ci"][1]:.3f}) |
+| accuracy | {test["accuracy"]:.3f} (95% CI {test["accuracy_ci"][0]:.3f}-{test["accuracy_ci"][1]:.3f}) |
+| TF-IDF + logistic regression macro-F1 | {test.get("tfidf_lr_macro_f1", float("nan")):.3f} |
+| expected calibration error after temperature scaling | {test["ece_after"]:.3f} (before {test["ece_before"]:.3f}) |
+
+Training: {summary["train"]["steps"]} optimiser steps, seed {cfg.seed}, learning rate {cfg.trainer.learning_rate}.
+
+## Intended use and limits
+
+- Intended for research on diplomatic communication: triaging and measuring the stance of
+  statements, briefings, communiqués and news reports about them, with human review of findings.
+- Sentence-level: it sees one sentence, not the conversation. Sarcasm, context-dependent short
+  replies and reported speech remain the hardest cases (see the evaluation report's per-tag table).
+- English only. The bundled corpus is written for this project; real archives differ in style
+  and topic mix, so validate on a labelled sample of your own data before drawing conclusions.
+- Not for decisions about individuals, and not a measure of any government's true intentions.
+"""
+    path = model_dir / "README.md"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,32 @@
+"""`stance-prepare`: labelled files and raw articles -> split DatasetDict on disk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omegaconf import DictConfig
+
+from stance.cli import prepare_options, run_hydra_app
+
+
+def prepare(cfg: DictConfig) -> dict[str, Any]:
+    """Prepare `cfg.data`; return the output folder and the statistics written to stats.json."""
+    from stance.preparation import prepare_dataset
+
+    result = prepare_dataset(prepare_options(cfg.data))
+    stats = result.stats
+    for split, s in stats["splits"].items():
+        labels = ", ".join(f"{k} {v}" for k, v in s["labels"].items())
+        print(f"{split:>11}: {s['sentences']:5d} sentences in {s['documents']:4d} documents ({labels})")
+    if stats["dropped"]:
+        print("    dropped: " + ", ".join(f"{k} {v}" for k, v in stats["dropped"].items()))
+    if stats["conflicting_sentences"]:
+        print(f"   conflicts: {stats['conflicting_sentences']} sentences had two labels and were dropped (see conflicts.csv)")
+    print(f"saved to {result.path}")
+    return {"path": str(result.path), "stats": stats}
+
+
+main = run_hydra_app(prepare)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,267 @@
+"""Read labelled files (CSV, JSONL, Parquet, `datasets` on disk) and raw articles into plain rows.
+
+Every reader yields `RawRow`s that still carry the raw label cell; label mapping, cleaning and
+de-duplication happen later in `stance.preparation`. Every problem is raised as a `StanceError`
+naming the file, the row or line, the field and the fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import io
+import json
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stance.errors import StanceError
+
+LABELLED_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet")
+RAW_SUFFIXES = (".txt",)
+MAX_FIELD_CHARS = 100_000
+
+
+@dataclass
+class Columns:
+    text: str = "text"
+    label: str = "label"
+    doc_id: str = "doc_id"
+    tags: str = "tags"
+
+
+@dataclass
+class RawRow:
+    text: Any
+    label: Any
+    doc_id: str
+    source: str
+    row: int
+    tags: list[str] = field(default_factory=list)
+    metadata: dict[str, str] = field(default_factory=dict)
+    raw_article: bool = False
+
+
+def _fix_columns(kind: str) -> str:
+    return f"map your column with data.columns.{kind}=<your column name>"
+
+
+def read_text_file(path: Path) -> str:
+    """Decode UTF-8 (a BOM is accepted); undecodable bytes are an error naming the line."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise StanceError(
+            f"line {line} is not valid UTF-8 (byte 0x{data[err.start]:02x})",
+            where=str(path),
+            fix="re-save the file as UTF-8 (e.g. `iconv -f cp1252 -t utf-8`)",
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def discover(inputs: Sequence[str], exclude: Sequence[str] = ()) -> list[Path]:
+    """Expand configured inputs (files or folders) into the sorted list of files to read."""
+    if not inputs:
+        raise StanceError("no inputs configured", where="data.inputs", fix="set data.inputs=[path/to/file_or_folder]")
+    found: list[Path] = []
+    for item in inputs:
+        path = Path(item).expanduser()
+        if not path.exists():
+            raise StanceError(
+                "no such file or folder", where=str(path), fix="check the path in data.inputs (relative paths start at the current directory)"
+            )
+        if path.is_file():
+            found.append(path)
+            continue
+        if _is_saved_dataset(path):
+            found.append(path)
+            continue
+        children = [
+            p
+            for p in sorted(path.rglob("*"))
+            if p.is_file()
+            and p.suffix.lower() in LABELLED_SUFFIXES + RAW_SUFFIXES
+            and not any(fnmatch.fnmatch(p.name, pat) for pat in exclude)
+            and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        ]
+        saved = sorted({p.parent for p in path.rglob("dataset_info.json")} | {p.parent for p in path.rglob("dataset_dict.json")})
+        children = [c for c in children if not any(s in c.parents for s in saved)]
+        found.extend(children + [s for s in saved if not any(o in s.parents for o in saved if o != s)])
+        if not children and not saved:
+            raise StanceError(
+                "folder holds no readable files",
+                where=str(path),
+                fix=f"put {', '.join(LABELLED_SUFFIXES + RAW_SUFFIXES)} files in it or list files in data.inputs",
+            )
+    return found
+
+
+def _is_saved_dataset(path: Path) -> bool:
+    return path.is_dir() and ((path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists())
+
+
+def read_source(path: Path, columns: Columns, metadata: Sequence[str]) -> Iterator[RawRow]:
+    """Yield the rows of one input file or saved dataset."""
+    if _is_saved_dataset(path):
+        yield from _read_saved_dataset(path, columns, metadata)
+        return
+    suffix = path.suffix.lower()
+    if suffix not in LABELLED_SUFFIXES + RAW_SUFFIXES:
+        raise StanceError(
+            f"unsupported file type '{suffix or '(none)'}'",
+            where=str(path),
+            fix=f"convert it to one of {', '.join(LABELLED_SUFFIXES + RAW_SUFFIXES)}",
+        )
+    if path.stat().st_size == 0:
+        raise StanceError("file is empty", where=str(path), fix="remove it from data.inputs or add rows")
+    if suffix in RAW_SUFFIXES:
+        yield _read_article(path)
+    elif suffix in (".csv", ".tsv"):
+        yield from _read_csv(path, columns, metadata, delimiter="\t" if suffix == ".tsv" else ",")
+    elif suffix == ".parquet":
+        yield from _read_parquet(path, columns, metadata)
+    else:
+        yield from _read_jsonl(path, columns, metadata)
+
+
+def _read_article(path: Path) -> RawRow:
+    text = read_text_file(path)
+    if not text.strip():
+        raise StanceError("file is empty", where=str(path), fix="remove it from data.inputs or add text")
+    return RawRow(text=text, label=None, doc_id=path.stem, source=str(path), row=0, raw_article=True)
+
+
+def _check_columns(path: Path, present: Sequence[str], columns: Columns) -> None:
+    for kind in ("text", "label"):
+        name = getattr(columns, kind)
+        if name not in present:
+            raise StanceError(
+                f"no '{name}' column for the {kind} (columns present: {', '.join(map(str, present)) or 'none'})",
+                where=str(path),
+                fix=_fix_columns(kind),
+            )
+
+
+def _row(path: Path, record: dict[str, Any], index: int, columns: Columns, metadata: Sequence[str]) -> RawRow:
+    doc = record.get(columns.doc_id)
+    doc_id = f"{path.name}#{index}" if _missing(doc) else str(doc).strip()
+    tags = record.get(columns.tags)
+    if isinstance(tags, str):
+        tags = [t.strip() for t in tags.replace(";", ",").replace("|", ",").split(",") if t.strip()]
+    elif _missing(tags):
+        tags = []
+    else:
+        tags = [str(t) for t in tags]
+    meta = {m: "" if _missing(record.get(m)) else str(record.get(m)) for m in metadata}
+    return RawRow(
+        text=record.get(columns.text),
+        label=record.get(columns.label),
+        doc_id=doc_id,
+        source=str(path),
+        row=index,
+        tags=tags,
+        metadata=meta,
+    )
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _read_csv(path: Path, columns: Columns, metadata: Sequence[str], delimiter: str) -> Iterator[RawRow]:
+    text = read_text_file(path)
+    csv.field_size_limit(2**31 - 1)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    if not reader.fieldnames:
+        raise StanceError("file has no header row", where=str(path), fix="add a header line naming the columns")
+    header = [h.strip() for h in reader.fieldnames]
+    reader.fieldnames = header
+    _check_columns(path, header, columns)
+    try:
+        for index, record in enumerate(reader, start=1):
+            yield _row(path, record, index, columns, metadata)
+    except csv.Error as err:
+        raise StanceError(
+            f"row {reader.line_num} cannot be parsed as CSV ({err})", where=str(path), fix="fix the quoting on that row"
+        ) from None
+
+
+def _read_jsonl(path: Path, columns: Columns, metadata: Sequence[str]) -> Iterator[RawRow]:
+    text = read_text_file(path)
+    stripped = text.lstrip()
+    if path.suffix.lower() == ".json" and stripped.startswith("["):
+        try:
+            records = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise StanceError(f"line {err.lineno} is not valid JSON ({err.msg})", where=str(path), fix="fix the JSON syntax") from None
+        lines = [(i, r) for i, r in enumerate(records, start=1)]
+    else:
+        lines = []
+        for number, line in enumerate(text.split("\n"), start=1):
+            if not line.strip():
+                continue
+            try:
+                lines.append((number, json.loads(line)))
+            except json.JSONDecodeError as err:
+                raise StanceError(
+                    f"line {number} is not valid JSON ({err.msg} at column {err.colno})",
+                    where=str(path),
+                    fix="fix or delete that line (JSON Lines needs one complete object per line)",
+                ) from None
+    if not lines:
+        raise StanceError("file holds no records", where=str(path), fix="add one JSON object per line")
+    seen_columns: set[str] = set()
+    for number, record in lines:
+        if not isinstance(record, dict):
+            raise StanceError(f"line {number} is not a JSON object", where=str(path), fix="write one {...} object per line")
+        seen_columns.update(record)
+    _check_columns(path, sorted(seen_columns), columns)
+    for number, record in lines:
+        yield _row(path, record, number, columns, metadata)
+
+
+def _read_parquet(path: Path, columns: Columns, metadata: Sequence[str]) -> Iterator[RawRow]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as err:
+        raise StanceError(f"cannot be read as Parquet ({err})", where=str(path), fix="re-export the file as Parquet") from None
+    _check_columns(path, table.column_names, columns)
+    text_type = table.schema.field(columns.text).type
+    if not (pa.types.is_string(text_type) or pa.types.is_large_string(text_type)):
+        raise StanceError(
+            f"column '{columns.text}' has type {text_type}, not string",
+            where=str(path),
+            fix=f"cast the text column to string before saving, or point data.columns.text at the text column",
+        )
+    for index, record in enumerate(table.to_pylist(), start=1):
+        yield _row(path, record, index, columns, metadata)
+
+
+def _read_saved_dataset(path: Path, columns: Columns, metadata: Sequence[str]) -> Iterator[RawRow]:
+    from datasets import ClassLabel, DatasetDict, load_from_disk
+
+    try:
+        loaded = load_from_disk(str(path))
+    except Exception as err:  # datasets raises several unrelated types for broken folders
+        raise StanceError(f"cannot be loaded as a saved dataset ({err})", where=str(path), fix="save it with Dataset.save_to_disk") from None
+    parts = list(loaded.items()) if isinstance(loaded, DatasetDict) else [("", loaded)]
+    for split, dataset in parts:
+        _check_columns(path, dataset.column_names, columns)
+        feature = dataset.features[columns.label]
+        names = feature.names if isinstance(feature, ClassLabel) else None
+        where = path / split if split else path
+        for index, record in enumerate(dataset, start=1):
+            if names is not None and record[columns.label] is not None and record[columns.label] >= 0:
+                record[columns.label] = names[record[columns.label]]
+            yield _row(where, record, index, columns, metadata)

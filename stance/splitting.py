@@ -1,0 +1,64 @@
+"""Seeded train/validation/test assignment, stratified by label and grouped by document."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Mapping
+
+from stance.errors import StanceError
+
+
+def assign_splits(
+    doc_labels: Mapping[str, Counter[str]], ratios: Mapping[str, float], seed: int
+) -> dict[str, str]:
+    """Map each document id to a split name.
+
+    Documents are placed largest first (ties in a seeded random order) into the split whose
+    label counts fall furthest short of `ratio * total` for the labels this document holds.
+    With one sentence per document this reproduces exact stratification to within one sentence
+    per label and split; with larger documents it is as close as whole documents allow.
+    """
+    active = {name: r for name, r in ratios.items() if r > 0}
+    if abs(sum(ratios.values()) - 1.0) > 1e-6:
+        raise StanceError(
+            f"split ratios add up to {sum(ratios.values()):.3f}, not 1",
+            where="data.splits",
+            fix="make train + validation + test = 1 (e.g. 0.8/0.1/0.1)",
+        )
+    if len(doc_labels) < len(active):
+        raise StanceError(
+            f"only {len(doc_labels)} document(s) for {len(active)} splits",
+            where="data.inputs",
+            fix="add more labelled rows or documents, or set a split ratio to 0 (e.g. data.splits.validation=0)",
+        )
+    totals: Counter[str] = Counter()
+    for counts in doc_labels.values():
+        totals.update(counts)
+    target = {s: {label: r * n for label, n in totals.items()} for s, r in active.items()}
+    have = {s: Counter() for s in active}
+    size_target = {s: r * sum(totals.values()) for s, r in active.items()}
+
+    order = sorted(doc_labels)
+    random.Random(seed).shuffle(order)
+    order.sort(key=lambda d: -sum(doc_labels[d].values()))
+
+    assignment: dict[str, str] = {}
+    for position, doc in enumerate(order):
+        counts = doc_labels[doc]
+        remaining_docs = len(order) - position
+        empty = [s for s in active if not have[s]]
+        if len(empty) >= remaining_docs:
+            # keep every split non-empty when documents are scarce
+            choice = max(empty, key=lambda s: size_target[s])
+        else:
+
+            def score(s: str) -> tuple[float, float]:
+                label_gap = sum(c * (target[s][label] - have[s][label]) / max(totals[label], 1) for label, c in counts.items())
+                size_gap = (size_target[s] - sum(have[s].values())) / max(size_target[s], 1e-9)
+                return (label_gap, size_gap)
+
+            choice = max(active, key=score)
+        assignment[doc] = choice
+        have[choice].update(counts)
+    return assignment

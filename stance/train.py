@@ -1,0 +1,178 @@
+"""`stance-train`: prepare (if needed), fine-tune, calibrate, evaluate; one finished run folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from stance.cli import data_output_dir, eval_options, prepare_options, run_hydra_app
+from stance.errors import StanceError
+
+
+def train(cfg: DictConfig) -> dict[str, Any]:
+    """Train per `cfg`; return metrics and artifact paths (`run_dir`, `model_dir`, `report`)."""
+    from stance.atomic import atomic_directory
+    from stance.calibration import expected_calibration_error, fit_temperature, scaled_probabilities
+    from stance.classifier import StanceClassifier, TorchBackend, write_settings
+    from stance.evaluation import LabelledRows, evaluate_classifier
+    from stance.modelcard import write_model_card
+    from stance.modeling import load_for_training, resolve_model_source
+    from stance.preparation import is_current, load_prepared, prepare_dataset
+    from stance.runs import config_key, mark_latest, provenance, run_name
+    from stance.training import TrainOptions, fine_tune
+
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    rank = int(os.environ.get("RANK", "0"))
+    popts = prepare_options(cfg.data)
+    if rank == 0 and not is_current(popts):
+        print(f"preparing {cfg.data.name} -> {popts.output_dir}")
+        prepare_dataset(popts)
+    _wait_for_rank_zero()
+    dataset = load_prepared(data_output_dir(cfg.data))
+    labels = tuple(dataset["train"].features["label"].names)
+    stats = json.loads((data_output_dir(cfg.data) / "stats.json").read_text(encoding="utf-8"))
+
+    source = resolve_model_source(cfg.model.name_or_path, cfg.model.allow_pickle_weights)
+    model, tokenizer = load_for_training(source, labels, cfg.model.revision, cfg.model.allow_pickle_weights)
+    output_root = Path(cfg.output_root)
+    checkpoint_dir = output_root / "checkpoints" / f"{cfg.name}-{config_key(resolved)}"
+    t = cfg.trainer
+    opts = TrainOptions(
+        epochs=t.epochs,
+        max_steps=t.max_steps,
+        batch_size=t.batch_size,
+        eval_batch_size=t.eval_batch_size,
+        learning_rate=t.learning_rate,
+        weight_decay=t.weight_decay,
+        warmup_ratio=t.warmup_ratio,
+        gradient_accumulation_steps=t.gradient_accumulation_steps,
+        group_by_length=t.group_by_length,
+        class_weights=t.class_weights,
+        explicit_class_weights=dict(t.explicit_class_weights),
+        early_stopping_patience=t.early_stopping_patience,
+        mixed_precision=t.mixed_precision,
+        resume=t.resume,
+        logging_steps=t.logging_steps,
+        report_to=list(t.report_to),
+        num_threads=t.num_threads,
+        max_length=cfg.model.max_length,
+        seed=cfg.seed,
+    )
+    print(f"fine-tuning {cfg.model.name_or_path} on {len(dataset['train'])} sentences ({', '.join(labels)})")
+    outcome = fine_tune(dataset, model, tokenizer, labels, checkpoint_dir, opts)
+    if rank != 0:
+        return {"rank": rank}
+
+    clf = StanceClassifier(TorchBackend(outcome.model.eval()), tokenizer, labels, max_length=cfg.model.max_length, batch_size=cfg.eval.batch_size)
+    validation = LabelledRows.from_dataset(dataset["validation"]) if "validation" in dataset else None
+    calibration: dict[str, Any] = {"temperature": 1.0}
+    if validation is not None and validation.texts:
+        vlogits = clf.logits(validation.texts)
+        vgold = validation.gold_ids(labels)
+        clf.temperature = fit_temperature(vlogits, vgold)
+        calibration = {
+            "temperature": clf.temperature,
+            "validation_ece_before": expected_calibration_error(scaled_probabilities(vlogits, 1.0), vgold, cfg.eval.calibration_bins),
+            "validation_ece_after": expected_calibration_error(scaled_probabilities(vlogits, clf.temperature), vgold, cfg.eval.calibration_bins),
+        }
+
+    run_dir = _run_dir(cfg, output_root)
+    with atomic_directory(run_dir) as tmp:
+        model_dir = tmp / "model"
+        outcome.model.save_pretrained(model_dir, safe_serialization=True)
+        tokenizer.save_pretrained(model_dir)
+        write_settings(model_dir, {"temperature": clf.temperature, "max_length": cfg.model.max_length, "labels": list(labels), "min_confidence": None})
+        eval_split = cfg.eval.split if cfg.eval.split in dataset else "validation"
+        test_rows = LabelledRows.from_dataset(dataset[eval_split])
+        train_rows = LabelledRows.from_dataset(dataset["train"])
+        metrics = evaluate_classifier(clf, test_rows, tmp / f"eval-{eval_split}", eval_options(cfg), train_rows, validation, title=eval_split)
+        summary = {
+            "test": _headline(metrics),
+            "validation_best_macro_f1": outcome.best_metric,
+            "calibration": calibration,
+            "train": {"steps": outcome.steps, "seconds": round(outcome.train_seconds, 2), "sentences": len(dataset["train"])},
+            "history": outcome.history,
+            "dataset": {"path": str(data_output_dir(cfg.data)), "fingerprint": stats["fingerprint"], "splits": stats["splits"]},
+        }
+        write_model_card(model_dir, cfg, labels, summary, stats)
+        (tmp / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        (tmp / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
+        (tmp / "provenance.json").write_text(
+            json.dumps(provenance({"dataset_fingerprint": stats["fingerprint"], "model_source": source}), indent=2) + "\n", encoding="utf-8"
+        )
+    mark_latest(output_root, run_dir)
+    if not t.keep_checkpoints:
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
+
+    report = run_dir / f"eval-{eval_split}" / "report.md"
+    test = summary["test"]
+    print(
+        f"{eval_split} macro-F1 {test['macro_f1']:.3f} (95% CI {test['macro_f1_ci'][0]:.3f}-{test['macro_f1_ci'][1]:.3f}), "
+        f"accuracy {test['accuracy']:.3f}; TF-IDF baseline macro-F1 {test.get('tfidf_lr_macro_f1', float('nan')):.3f}"
+    )
+    print(f"model:  {run_dir / 'model'}")
+    print(f"report: {report}")
+    return {
+        "run_dir": str(run_dir),
+        "model_dir": str(run_dir / "model"),
+        "report": str(report),
+        "metrics": summary,
+        "validation_macro_f1": outcome.best_metric,
+    }
+
+
+def _headline(metrics: dict[str, Any]) -> dict[str, Any]:
+    out = {k: metrics[k] for k in ("n", "accuracy", "balanced_accuracy", "macro_f1", "weighted_f1", "mcc", "roc_auc", "pr_auc", "log_loss", "brier")}
+    out["macro_f1_ci"] = metrics["ci"]["macro_f1"]
+    out["accuracy_ci"] = metrics["ci"]["accuracy"]
+    out["ece_before"] = metrics["calibration"]["ece_before"]
+    out["ece_after"] = metrics["calibration"]["ece_after"]
+    for name, b in metrics.get("baselines", {}).items():
+        out[f"{name}_macro_f1"] = b["macro_f1"]
+    return out
+
+
+def _run_dir(cfg: DictConfig, output_root: Path) -> Path:
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    from stance.runs import run_name
+
+    if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
+        return Path(HydraConfig.get().runtime.output_dir) / "run"
+    return output_root / "runs" / run_name(cfg.name, cfg.seed)
+
+
+def _wait_for_rank_zero() -> None:
+    """Other ranks wait until rank 0 has prepared the data."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if _cuda() else "gloo")
+    dist.barrier()
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _hydra_main(cfg: DictConfig) -> float | None:
+    """Hydra returns this value to sweepers: validation macro-F1 of the best epoch."""
+    return train(cfg).get("validation_macro_f1")
+
+
+main = run_hydra_app(_hydra_main)
+
+if __name__ == "__main__":
+    main()
+
+__all__ = ["train", "main", "StanceError"]

@@ -1,0 +1,251 @@
+"""Fine-tune a sequence-classification encoder with the Hugging Face Trainer."""
+
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stance.errors import StanceError
+
+
+@dataclass
+class TrainOptions:
+    epochs: float = 4.0
+    max_steps: int = -1
+    batch_size: int = 16
+    eval_batch_size: int = 64
+    learning_rate: float = 5e-5
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    gradient_accumulation_steps: int = 1
+    group_by_length: bool = True
+    class_weights: str = "none"
+    explicit_class_weights: dict[str, float] = field(default_factory=dict)
+    early_stopping_patience: int = 2
+    mixed_precision: str = "auto"
+    resume: bool = False
+    logging_steps: int = 25
+    report_to: list[str] = field(default_factory=list)
+    num_threads: int | None = None
+    max_length: int = 128
+    seed: int = 42
+
+
+@dataclass
+class TrainOutcome:
+    model: Any
+    tokenizer: Any
+    history: list[dict[str, Any]]
+    best_metric: float | None
+    steps: int
+    train_seconds: float
+
+
+class TrainingInterrupted(Exception):
+    """Raised after Ctrl-C once a checkpoint has been written."""
+
+    def __init__(self, checkpoint_dir: Path) -> None:
+        self.checkpoint_dir = checkpoint_dir
+        super().__init__(f"training interrupted; checkpoint saved in {checkpoint_dir}")
+
+
+def class_weight_vector(mode: str, labels: tuple[str, ...], train_labels: np.ndarray, explicit: dict[str, float]) -> np.ndarray | None:
+    """None, inverse-frequency ('balanced', as scikit-learn defines it) or user-given weights."""
+    if mode == "none":
+        return None
+    if mode == "balanced":
+        counts = np.bincount(train_labels, minlength=len(labels)).astype(float)
+        return len(train_labels) / (len(labels) * np.maximum(counts, 1.0))
+    if mode == "explicit":
+        missing = [n for n in labels if n not in explicit]
+        if missing:
+            raise StanceError(
+                f"no weight for label(s) {', '.join(missing)}",
+                where="trainer.explicit_class_weights",
+                fix="give one weight per label, e.g. trainer.explicit_class_weights={conciliatory:1.0,hardline:2.0}",
+            )
+        return np.array([float(explicit[n]) for n in labels])
+    raise StanceError(f"unknown mode '{mode}'", where="trainer.class_weights", fix="use none, balanced or explicit")
+
+
+def tokenize_splits(dataset: Any, tokenizer: Any, max_length: int) -> Any:
+    def encode(batch: dict[str, list[Any]]) -> dict[str, Any]:
+        enc = tokenizer(batch["text"], truncation=True, max_length=max_length)
+        enc["length"] = [len(ids) for ids in enc["input_ids"]]
+        return enc
+
+    keep = {"label"}
+    return dataset.map(
+        encode,
+        batched=True,
+        remove_columns=[c for c in next(iter(dataset.values())).column_names if c not in keep],
+        desc="tokenising",
+    ).rename_column("label", "labels")
+
+
+def last_checkpoint(checkpoint_dir: Path) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    if not checkpoint_dir.is_dir():
+        return None
+    return get_last_checkpoint(str(checkpoint_dir))
+
+
+def _precision_flags(mode: str) -> dict[str, bool]:
+    import torch
+
+    if mode == "no":
+        return {}
+    cuda = torch.cuda.is_available()
+    if mode == "auto":
+        if not cuda:
+            return {}
+        return {"bf16": True} if torch.cuda.is_bf16_supported() else {"fp16": True}
+    if mode in ("bf16", "fp16"):
+        if not cuda:
+            raise StanceError(f"{mode} needs a GPU and none was found", where="trainer.mixed_precision", fix="use auto or no on CPU")
+        return {mode: True}
+    raise StanceError(f"unknown value '{mode}'", where="trainer.mixed_precision", fix="use auto, no, bf16 or fp16")
+
+
+def fine_tune(
+    dataset: Any,
+    model: Any,
+    tokenizer: Any,
+    labels: tuple[str, ...],
+    checkpoint_dir: Path,
+    opts: TrainOptions,
+) -> TrainOutcome:
+    """Train on `dataset['train']`, select the best epoch on validation macro-F1, return the model.
+
+    Checkpoints go to `checkpoint_dir` every epoch so that a killed run can resume from it
+    (`opts.resume`). Ctrl-C writes a checkpoint and raises `TrainingInterrupted`.
+    """
+    import time
+
+    import torch
+    from sklearn.metrics import accuracy_score, f1_score
+    from transformers import (
+        DataCollatorWithPadding,
+        EarlyStoppingCallback,
+        Trainer,
+        TrainerCallback,
+        TrainingArguments,
+        set_seed,
+    )
+
+    if opts.num_threads:
+        torch.set_num_threads(opts.num_threads)
+    set_seed(opts.seed)
+    encoded = tokenize_splits(dataset, tokenizer, opts.max_length)
+    has_validation = "validation" in encoded and len(encoded["validation"]) > 0
+    weights = class_weight_vector(opts.class_weights, labels, np.asarray(dataset["train"]["label"]), opts.explicit_class_weights)
+
+    def compute_metrics(prediction: Any) -> dict[str, float]:
+        logits, gold = prediction
+        pred = np.asarray(logits).argmax(axis=-1)
+        return {"accuracy": accuracy_score(gold, pred), "macro_f1": f1_score(gold, pred, average="macro")}
+
+    def weighted_loss(outputs: Any, target: Any, num_items_in_batch: Any = None) -> Any:
+        weight = torch.as_tensor(weights, dtype=outputs.logits.dtype, device=outputs.logits.device)
+        loss = torch.nn.functional.cross_entropy(outputs.logits, target, weight=weight, reduction="sum")
+        return loss / (num_items_in_batch if num_items_in_batch is not None else target.numel())
+
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    args = TrainingArguments(
+        output_dir=str(checkpoint_dir),
+        num_train_epochs=opts.epochs,
+        max_steps=opts.max_steps,
+        per_device_train_batch_size=opts.batch_size,
+        per_device_eval_batch_size=opts.eval_batch_size,
+        learning_rate=opts.learning_rate,
+        weight_decay=opts.weight_decay,
+        warmup_steps=opts.warmup_ratio,
+        gradient_accumulation_steps=opts.gradient_accumulation_steps,
+        train_sampling_strategy="group_by_length" if opts.group_by_length else "random",
+        length_column_name="length",
+        eval_strategy="epoch" if has_validation else "no",
+        save_strategy="epoch",
+        save_total_limit=2,
+        load_best_model_at_end=has_validation,
+        metric_for_best_model="macro_f1" if has_validation else None,
+        greater_is_better=True,
+        logging_strategy="steps",
+        logging_steps=opts.logging_steps,
+        report_to=list(opts.report_to) or "none",
+        seed=opts.seed,
+        data_seed=opts.seed,
+        use_cpu=not torch.cuda.is_available(),
+        average_tokens_across_devices=False,
+        ddp_backend="gloo" if distributed and not torch.cuda.is_available() else None,
+        dataloader_num_workers=0,
+        disable_tqdm=not os.isatty(2),
+        save_only_model=False,
+        **_precision_flags(opts.mixed_precision),
+    )
+
+    interrupted = {"flag": False}
+
+    class StopOnInterrupt(TrainerCallback):
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+            if interrupted["flag"]:
+                control.should_save = True
+                control.should_training_stop = True
+            return control
+
+    callbacks: list[Any] = [StopOnInterrupt()]
+    if has_validation and opts.early_stopping_patience > 0:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=opts.early_stopping_patience))
+
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=encoded["train"],
+        eval_dataset=encoded["validation"] if has_validation else None,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        processing_class=tokenizer,
+        compute_metrics=compute_metrics,
+        compute_loss_func=weighted_loss if weights is not None else None,
+        callbacks=callbacks,
+    )
+    resume_from = last_checkpoint(checkpoint_dir) if opts.resume else None
+    if opts.resume and resume_from is None:
+        raise StanceError(
+            "no checkpoint to resume from", where=str(checkpoint_dir), fix="run again without trainer.resume=true"
+        )
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if interrupted["flag"]:
+            raise KeyboardInterrupt
+        interrupted["flag"] = True
+        print("\nstance: interrupt received; saving a checkpoint after this step (Ctrl-C again to abort)", flush=True)
+
+    previous = signal.signal(signal.SIGINT, on_sigint) if _main_thread() else None
+    started = time.perf_counter()
+    try:
+        trainer.train(resume_from_checkpoint=resume_from)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if interrupted["flag"]:
+        raise TrainingInterrupted(checkpoint_dir)
+    elapsed = time.perf_counter() - started
+    return TrainOutcome(
+        model=trainer.model,
+        tokenizer=tokenizer,
+        history=[dict(entry) for entry in trainer.state.log_history],
+        best_metric=trainer.state.best_metric,
+        steps=trainer.state.global_step,
+        train_seconds=elapsed,
+    )
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
