@@ -39,7 +39,7 @@ class PrepareOptions:
     min_chars: int = 2
     max_chars: int = 2000
     boilerplate_patterns: Sequence[str] = ()
-    exclude: Sequence[str] = ()
+    exclude: Sequence[str] = ("labels.csv", "*.md")
     name: str = "dataset"
 
 

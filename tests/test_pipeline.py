@@ -1,0 +1,160 @@
+"""End to end with the tiny random BERT: prepare -> train -> evaluate -> predict -> reload."""
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef
+
+from stance import StanceClassifier
+from stance.evaluate import evaluate
+from stance.predict import predict
+from stance.train import train
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_model_dir):
+    from hydra import compose, initialize_config_dir
+
+    from stance.config import CONFIG_DIR, PRIMARY_CONFIG
+
+    root = tmp_path_factory.mktemp("run")
+    overrides = [
+        f"model.name_or_path={tiny_model_dir}",
+        f"output_root={root / 'outputs'}",
+        f"data.output_dir={root / 'prepared'}",
+        f"data.inputs=[{FIXTURES / 'labelled.jsonl'},{FIXTURES / 'articles'}]",
+        "debug=smoke",
+        "trainer.max_steps=8",
+        "eval.plots=true",
+    ]
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose(config_name=PRIMARY_CONFIG, overrides=overrides)
+    result = train(cfg)
+    return cfg, result
+
+
+def test_train_writes_a_complete_run(trained):
+    cfg, result = trained
+    run = Path(result["run_dir"])
+    model = run / "model"
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "README.md", "stance.json"):
+        assert (model / name).exists(), name
+    assert not list(model.glob("*.bin"))
+    config = json.loads((model / "config.json").read_text())
+    assert config["id2label"] == {"0": "conciliatory", "1": "hardline"}
+    for name in ("metrics.json", "config.yaml", "provenance.json"):
+        assert (run / name).exists()
+    latest = Path(cfg.output_root) / "latest"
+    assert latest.is_symlink() and latest.resolve() == run.resolve()
+    prov = json.loads((run / "provenance.json").read_text())
+    assert prov["packages"]["torch"] and len(prov["dataset_fingerprint"]) == 64
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["train"]["steps"] == 8
+    assert not (Path(cfg.output_root) / "checkpoints").exists() or not any((Path(cfg.output_root) / "checkpoints").iterdir())
+
+
+def test_report_numbers_match_sklearn_on_predictions(trained):
+    _, result = trained
+    eval_dir = Path(result["run_dir"]) / "eval-test"
+    metrics = json.loads((eval_dir / "metrics.json").read_text())
+    with (eval_dir / "predictions.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    gold = [r["gold"] for r in rows]
+    pred = [r["prediction"] for r in rows]
+    assert metrics["n"] == len(rows)
+    assert metrics["accuracy"] == pytest.approx(accuracy_score(gold, pred))
+    assert metrics["macro_f1"] == pytest.approx(f1_score(gold, pred, average="macro", labels=metrics["labels"], zero_division=0))
+    assert metrics["mcc"] == pytest.approx(matthews_corrcoef(gold, pred))
+    errors = list(csv.DictReader((eval_dir / "errors.csv").open()))
+    assert len(errors) == sum(g != p for g, p in zip(gold, pred))
+    confidences = [float(e["confidence"]) for e in errors]
+    assert confidences == sorted(confidences, reverse=True)
+    lo, hi = metrics["ci"]["macro_f1"]
+    assert lo <= hi
+    assert set(metrics["baselines"]) == {"majority", "lexicon", "tfidf_lr"}
+    for name in ("confusion_matrix.png", "pr_curve.png", "roc_curve.png", "reliability.png", "score_histograms.png", "coverage_accuracy.png"):
+        assert (eval_dir / name).stat().st_size > 1000, name
+    report = (eval_dir / "report.md").read_text()
+    assert report.startswith("# Stance evaluation") and "![Reliability diagram](reliability.png)" in report
+    assert "data:image/png;base64," in (eval_dir / "report.html").read_text()
+
+
+def test_classifier_and_pipeline_agree(trained):
+    from transformers import pipeline
+
+    _, result = trained
+    clf = StanceClassifier.from_pretrained(result["model_dir"])
+    texts = [json.loads(line)["text"] for line in (FIXTURES / "labelled.jsonl").read_text().splitlines()]
+    ours = clf.predict(texts)
+    assert isinstance(clf.predict(texts[0]), str)
+    proba = clf.predict_proba(texts)
+    assert proba.shape == (len(texts), 2) and np.allclose(proba.sum(axis=1), 1)
+    assert clf.labels == ("conciliatory", "hardline")
+    pipe = pipeline("text-classification", model=result["model_dir"], device="cpu")
+    theirs = [p["label"] for p in pipe(texts, batch_size=8)]
+    assert ours == theirs
+
+
+def test_predict_document_summarises_an_article(trained):
+    _, result = trained
+    clf = StanceClassifier.from_pretrained(result["model_dir"])
+    doc = clf.predict_document((FIXTURES / "articles" / "wire_talks.txt").read_text())
+    assert doc.stance in clf.labels
+    assert abs(sum(doc.shares.values()) - 1) < 1e-9
+    assert all("Advertisement" not in s.text for s in doc.sentences)
+    assert len(doc.sentences) >= 5
+
+
+def test_min_confidence_abstains(trained):
+    _, result = trained
+    clf = StanceClassifier.from_pretrained(result["model_dir"], min_confidence=1.01)
+    assert clf.predict(["We are ready to talk."]) == ["uncertain"]
+
+
+def test_evaluate_cli_function_on_prepared_split_and_external_file(trained, tmp_path):
+    from hydra import compose, initialize_config_dir
+
+    from stance.config import CONFIG_DIR, PRIMARY_CONFIG
+
+    cfg, result = trained
+    base = [f"{k}={v}" for k, v in (("model_dir", result["model_dir"]), ("data.output_dir", cfg.data.output_dir), ("output_root", cfg.output_root))]
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        same = compose(config_name=PRIMARY_CONFIG, overrides=[*base, f"data.inputs=[{FIXTURES / 'labelled.jsonl'},{FIXTURES / 'articles'}]", "eval.plots=false", f"eval.output_dir={tmp_path / 'e1'}"])
+        external = compose(
+            config_name=PRIMARY_CONFIG,
+            overrides=[*base, f"data.inputs=[{FIXTURES / 'labelled.csv'}]", "data.columns.text=sentence", "data.columns.label=stance",
+                       "eval.plots=false", f"eval.output_dir={tmp_path / 'e2'}", f"eval.raw_articles={FIXTURES / 'articles'}"],
+        )
+    first = evaluate(same)
+    assert first["metrics"]["split"] == "test"
+    train_metrics = json.loads((Path(result["run_dir"]) / "eval-test" / "metrics.json").read_text())
+    assert first["metrics"]["macro_f1"] == pytest.approx(train_metrics["macro_f1"])
+    second = evaluate(external)
+    assert second["metrics"]["split"] == "external"
+    assert second["metrics"]["n"] == 7  # 8 CSV rows, one neutral dropped for a binary model
+    assert second["metrics"]["documents"]["documents"] == 2
+
+
+def test_predict_writes_jsonl_for_sentences_and_articles(trained, tmp_path):
+    from hydra import compose, initialize_config_dir
+
+    from stance.config import CONFIG_DIR, PRIMARY_CONFIG
+
+    _, result = trained
+    sentences = tmp_path / "in.txt"
+    sentences.write_text("We are ready to talk.\n\nNever.\n")
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        a = compose(config_name=PRIMARY_CONFIG, overrides=[f"model_dir={result['model_dir']}", f"predict.input={sentences}", f"predict.output={tmp_path / 'a.jsonl'}"])
+        b = compose(config_name=PRIMARY_CONFIG, overrides=[f"model_dir={result['model_dir']}", f"predict.input={FIXTURES / 'articles'}", f"predict.output={tmp_path / 'b.csv'}"])
+    predict(a)
+    rows = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
+    assert [r["text"] for r in rows] == ["We are ready to talk.", "Never."]
+    assert all(r["label"] in ("conciliatory", "hardline") and abs(r["p_conciliatory"] + r["p_hardline"] - 1) < 1e-5 for r in rows)
+    predict(b)
+    table = list(csv.DictReader((tmp_path / "b.csv").open()))
+    assert {r["doc_id"] for r in table if r["type"] == "document"} == {"wire_talks", "wire_ultimatum"}

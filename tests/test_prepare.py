@@ -1,0 +1,103 @@
+import json
+from pathlib import Path
+
+import pytest
+from datasets import ClassLabel, load_from_disk
+
+from stance.labels import LabelScheme
+from stance.preparation import PrepareOptions, prepare_dataset
+from stance.readers import Columns
+
+FIXTURES = Path(__file__).parent / "fixtures"
+META = ["kind", "speaker", "counterpart", "region", "topic", "date"]
+
+
+def options(tmp_path, inputs, **kw):
+    defaults = dict(
+        inputs=[str(p) for p in inputs],
+        output_dir=tmp_path / "out",
+        scheme=LabelScheme(("conciliatory", "hardline"), ("neutral",)),
+        metadata=META,
+        ratios={"train": 0.6, "validation": 0.2, "test": 0.2},
+    )
+    defaults.update(kw)
+    return PrepareOptions(**defaults)
+
+
+def test_prepare_writes_a_grouped_stratified_datasetdict(tmp_path):
+    result = prepare_dataset(options(tmp_path, [FIXTURES / "labelled.jsonl", FIXTURES / "articles"]))
+    ds = load_from_disk(str(result.path))
+    assert set(ds) == {"train", "validation", "test", "unlabelled"}
+    assert isinstance(ds["train"].features["label"], ClassLabel)
+    assert ds["train"].features["label"].names == ["conciliatory", "hardline"]
+    labelled = sum(len(ds[s]) for s in ("train", "validation", "test"))
+    # 36 fixture rows, 11 of them neutral and dropped in the binary label set
+    assert labelled == 25
+    assert result.stats["dropped"] == {"label_not_in_set:neutral": 11}
+    docs = {s: set(ds[s]["doc_id"]) for s in ("train", "validation", "test")}
+    assert not docs["train"] & docs["validation"] and not docs["train"] & docs["test"] and not docs["validation"] & docs["test"]
+    assert set(ds["unlabelled"]["doc_id"]) == {"wire_talks", "wire_ultimatum"}
+    assert all(v == -1 for v in ds["unlabelled"]["label"])
+    stats = json.loads((result.path / "stats.json").read_text())
+    assert stats["splits"]["train"]["sentences"] == len(ds["train"])
+    assert stats["splits"]["train"]["words"]["max"] >= stats["splits"]["train"]["words"]["p50"]
+    assert (result.path / "splits.jsonl").exists()
+
+
+def test_three_way_keeps_neutral(tmp_path):
+    scheme = LabelScheme(("conciliatory", "hardline", "neutral"))
+    result = prepare_dataset(options(tmp_path, [FIXTURES / "labelled.jsonl"], scheme=scheme))
+    ds = load_from_disk(str(result.path))
+    assert sum(len(ds[s]) for s in ds) == 36
+    assert ds["train"].features["label"].names == ["conciliatory", "hardline", "neutral"]
+
+
+def test_same_inputs_give_byte_identical_split_assignment(tmp_path):
+    a = prepare_dataset(options(tmp_path / "a", [FIXTURES / "labelled.jsonl"]))
+    b = prepare_dataset(options(tmp_path / "b", [FIXTURES / "labelled.jsonl"]))
+    assert (a.path / "splits.jsonl").read_bytes() == (b.path / "splits.jsonl").read_bytes()
+    assert a.stats["fingerprint"] == b.stats["fingerprint"]
+
+
+def test_csv_with_column_mapping_and_label_synonyms(tmp_path):
+    opts = options(
+        tmp_path,
+        [FIXTURES / "labelled.csv"],
+        columns=Columns(text="sentence", label="stance", doc_id="document"),
+        ratios={"train": 0.5, "validation": 0.25, "test": 0.25},
+    )
+    result = prepare_dataset(opts)
+    ds = load_from_disk(str(result.path))
+    rows = {t: ds[s].features["label"].int2str(l) for s in ds for t, l in zip(ds[s]["text"], ds[s]["label"])}
+    assert rows["Any further incursion will be met with force."] == "hardline"  # HAWKISH
+    assert rows["Both sides agreed to exchange prisoners before the holiday."] == "conciliatory"  # dovish
+
+
+def test_duplicates_are_dropped_and_conflicts_reported(tmp_path):
+    src = tmp_path / "dups.jsonl"
+    rows = [
+        {"text": "We are ready to talk.", "label": "conciliatory", "doc_id": "a"},
+        {"text": "We are ready to talk.", "label": "conciliatory", "doc_id": "b"},
+        {"text": "we are READY to talk!", "label": "conciliatory", "doc_id": "c"},
+        {"text": "Why not?", "label": "conciliatory", "doc_id": "d"},
+        {"text": "Why not?", "label": "hardline", "doc_id": "e"},
+    ] + [{"text": f"Sentence number {i} rejects the offer.", "label": "hardline", "doc_id": f"h{i}"} for i in range(6)] + [
+        {"text": f"Sentence number {i} welcomes the offer.", "label": "conciliatory", "doc_id": f"c{i}"} for i in range(6)
+    ]
+    src.write_text("\n".join(json.dumps(r) for r in rows))
+    result = prepare_dataset(options(tmp_path, [src]))
+    assert result.stats["dropped"]["exact_duplicate"] == 1
+    assert result.stats["dropped"]["normalised_duplicate"] == 1
+    assert result.stats["dropped"]["label_conflict"] == 2
+    assert "Why not?" in (result.path / "conflicts.csv").read_text()
+
+
+def test_failed_prepare_leaves_previous_output_intact(tmp_path):
+    good = prepare_dataset(options(tmp_path, [FIXTURES / "labelled.jsonl"]))
+    before = (good.path / "stats.json").read_bytes()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "ok", "label": "conciliatory"}\n{"text": "x", "label": "angry"}\n')
+    with pytest.raises(Exception):
+        prepare_dataset(options(tmp_path, [FIXTURES / "labelled.jsonl", bad]))
+    assert (good.path / "stats.json").read_bytes() == before
+    assert not [p for p in good.path.parent.iterdir() if p.name.startswith(".")]
