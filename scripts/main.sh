@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The main job: install, then prepare -> train -> evaluate on the bundled corpus with the default model.
+# Extra arguments are Hydra overrides passed to every stage, e.g. `bash scripts/main.sh experiment=three_way`.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/scripts/setup.sh" ""
+cd "$ROOT"
+start=$(date +%s)
+echo "== stance-prepare"
+stance-prepare "$@"
+echo "== stance-train (fine-tune, calibrate, evaluate on the test split)"
+stance-train "$@"
+echo "== stance-evaluate (document level, bundled raw articles)"
+stance-evaluate eval.raw_articles=data/raw_articles eval.output_dir=outputs/latest/eval-documents "$@"
+echo "== done in $(( $(date +%s) - start )) s; model: outputs/latest/model, report: outputs/latest/eval-test/report.md"
