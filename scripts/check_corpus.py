@@ -57,7 +57,10 @@ def near_duplicates(texts: list[str], splits: list[str], threshold: float) -> di
         "pairs_across_splits": len(cross),
         "sentences_involved": len(involved),
         "share_of_sentences": len(involved) / len(texts),
-        "examples": [{"a": texts[i], "b": texts[j], "cosine": round(float(v), 3), "splits": [splits[i], splits[j]]} for i, j, v in sorted(pairs, key=lambda p: -p[2])[:10]],
+        "examples": [
+            {"a": texts[i], "b": texts[j], "cosine": round(float(v), 3), "splits": [splits[i], splits[j]]}
+            for i, j, v in sorted(pairs, key=lambda p: -p[2])[:10]
+        ],
     }
 
 
@@ -73,7 +76,9 @@ def label_ngrams(texts: list[str], labels: list[str], top: int = 15) -> dict[str
         b = np.asarray(counts[labels_arr != label].sum(axis=0)).ravel() + 0.5
         log_odds = np.log(a / a.sum()) - np.log(b / b.sum())
         idx = np.argsort(-log_odds)[:top]
-        out[label] = [{"ngram": vocab[i], "log_odds": round(float(log_odds[i]), 2), "in_label": int(a[i] - 0.5), "elsewhere": int(b[i] - 0.5)} for i in idx]
+        out[label] = [
+            {"ngram": vocab[i], "log_odds": round(float(log_odds[i]), 2), "in_label": int(a[i] - 0.5), "elsewhere": int(b[i] - 0.5)} for i in idx
+        ]
     return out
 
 
@@ -117,7 +122,12 @@ def main() -> int:
         "speakers": len({d["speaker"] for d in docs.values()}),
         "tags": dict(tags.most_common()),
         "tagged_share": round(sum(1 for r in all_rows if r["tags"]) / len(all_rows), 3),
-        "words_per_sentence": {"min": int(min(words)), "median": float(np.median(words)), "p90": float(np.percentile(words, 90)), "max": int(max(words))},
+        "words_per_sentence": {
+            "min": int(min(words)),
+            "median": float(np.median(words)),
+            "p90": float(np.percentile(words, 90)),
+            "max": int(max(words)),
+        },
         "sentences_of_1_to_4_words": sum(1 for w in words if w <= 4),
         "vocabulary_size": len(CountVectorizer(lowercase=True).fit(texts).vocabulary_),
         "splits_three_way": {s: v["labels"] for s, v in stats3["splits"].items()},
@@ -132,8 +142,14 @@ def main() -> int:
     print(f"{report['sentences']} sentences in {report['documents']} documents; labels {report['labels']}")
     print(f"{report['speakers']} speakers, {report['topics']} topics; kinds {report['kinds_documents']}")
     print(f"tagged (hard cases): {report['tagged_share']:.1%}; tags {report['tags']}")
-    print(f"words per sentence {report['words_per_sentence']}; 1-4 word sentences: {report['sentences_of_1_to_4_words']}; vocabulary {report['vocabulary_size']}")
-    print(f"near-duplicates (cosine >= {nd['threshold']}): {nd['pairs']} pairs, {nd['share_of_sentences']:.2%} of sentences, {nd['pairs_across_splits']} across splits")
+    print(
+        f"words per sentence {report['words_per_sentence']}; 1-4 word sentences: {report['sentences_of_1_to_4_words']}; "
+        f"vocabulary {report['vocabulary_size']}"
+    )
+    print(
+        f"near-duplicates (cosine >= {nd['threshold']}): {nd['pairs']} pairs, {nd['share_of_sentences']:.2%} of sentences, "
+        f"{nd['pairs_across_splits']} across splits"
+    )
     for label, grams in report["label_ngrams"].items():
         print(f"most {label}: " + ", ".join(g["ngram"] for g in grams[:10]))
     print(f"baselines, binary test macro-F1: {report['baselines_macro_f1_test_binary']}")

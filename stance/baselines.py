@@ -19,16 +19,68 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 CONCILIATORY_CUES = (
-    "dialogue", "talks", "negotiat", "ready to", "willing", "open to", "welcome", "cooperat", "partner",
-    "de-escalat", "restraint", "compromise", "peaceful", "reconcil", "goodwill", "mutual", "common ground",
-    "together", "friendship", "constructive", "thank", "appreciate", "reassure", "confidence-building",
-    "ceasefire", "agreement", "settlement", "diplomatic solution", "door remains open", "olive branch",
+    "dialogue",
+    "talks",
+    "negotiat",
+    "ready to",
+    "willing",
+    "open to",
+    "welcome",
+    "cooperat",
+    "partner",
+    "de-escalat",
+    "restraint",
+    "compromise",
+    "peaceful",
+    "reconcil",
+    "goodwill",
+    "mutual",
+    "common ground",
+    "together",
+    "friendship",
+    "constructive",
+    "thank",
+    "appreciate",
+    "reassure",
+    "confidence-building",
+    "ceasefire",
+    "agreement",
+    "settlement",
+    "diplomatic solution",
+    "door remains open",
+    "olive branch",
 )
 HARDLINE_CUES = (
-    "condemn", "reject", "refuse", "never", "warn", "threat", "ultimatum", "retaliat", "sanction",
-    "red line", "provocat", "aggress", "unacceptable", "demand", "violation", "hostile", "punish",
-    "consequences", "will not tolerate", "all necessary measures", "firmly oppose", "protest",
-    "blame", "accuse", "illegal", "expel", "responsible for", "force", "out of the question", "no longer",
+    "condemn",
+    "reject",
+    "refuse",
+    "never",
+    "warn",
+    "threat",
+    "ultimatum",
+    "retaliat",
+    "sanction",
+    "red line",
+    "provocat",
+    "aggress",
+    "unacceptable",
+    "demand",
+    "violation",
+    "hostile",
+    "punish",
+    "consequences",
+    "will not tolerate",
+    "all necessary measures",
+    "firmly oppose",
+    "protest",
+    "blame",
+    "accuse",
+    "illegal",
+    "expel",
+    "responsible for",
+    "force",
+    "out of the question",
+    "no longer",
 )
 NEGATORS = ("not", "no", "never", "without", "nor", "n't")
 
@@ -113,9 +165,7 @@ class TfidfBaseline:
         return out
 
 
-def fit_baselines(
-    labels: Sequence[str], train_texts: Sequence[str], train_labels: np.ndarray, seed: int = 0
-) -> dict[str, object]:
+def fit_baselines(labels: Sequence[str], train_texts: Sequence[str], train_labels: np.ndarray, seed: int = 0) -> dict[str, object]:
     k = len(labels)
     majority = MajorityBaseline(train_labels, k)
     return {

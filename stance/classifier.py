@@ -178,9 +178,7 @@ class StanceClassifier:
         total = sum(weight.values())
         shares = {n: (w / total if total else 0.0) for n, w in weight.items()}
         stance = max(shares, key=shares.get) if total else (NEUTRAL if NEUTRAL in self.labels else UNCERTAIN)
-        strongest = {
-            n: sorted((p for p in predictions if p.label == n), key=lambda p: -p.confidence)[:top_k] for n in voting
-        }
+        strongest = {n: sorted((p for p in predictions if p.label == n), key=lambda p: -p.confidence)[:top_k] for n in voting}
         return DocumentPrediction(stance=stance, shares=shares, sentences=predictions, strongest=strongest)
 
 

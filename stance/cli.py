@@ -13,7 +13,27 @@ from omegaconf import DictConfig
 from stance.config import CONFIG_DIR, PRIMARY_CONFIG
 from stance.errors import StanceError
 
-HYDRA_FLAGS = ("-m", "--multirun", "--help", "-h", "--hydra-help", "--cfg", "-c", "--info", "--resolve", "--package", "-p", "--shell-completion", "--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd", "--experimental-rerun")
+HYDRA_FLAGS = (
+    "-m",
+    "--multirun",
+    "--help",
+    "-h",
+    "--hydra-help",
+    "--cfg",
+    "-c",
+    "--info",
+    "--resolve",
+    "--package",
+    "-p",
+    "--shell-completion",
+    "--config-path",
+    "-cp",
+    "--config-name",
+    "-cn",
+    "--config-dir",
+    "-cd",
+    "--experimental-rerun",
+)
 
 
 def setup_environment() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import OmegaConf
@@ -36,50 +36,50 @@ class SplitConfig:
 @dataclass
 class DataConfig:
     name: str = "diplomatic"
-    inputs: List[str] = field(default_factory=list)
-    output_dir: Optional[str] = None
+    inputs: list[str] = field(default_factory=list)
+    output_dir: str | None = None
     columns: ColumnsConfig = field(default_factory=ColumnsConfig)
-    metadata: List[str] = field(default_factory=list)
-    labels: List[str] = field(default_factory=lambda: ["conciliatory", "hardline"])
-    drop_labels: List[str] = field(default_factory=list)
-    synonyms: Dict[str, str] = field(default_factory=dict)
+    metadata: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=lambda: ["conciliatory", "hardline"])
+    drop_labels: list[str] = field(default_factory=list)
+    synonyms: dict[str, str] = field(default_factory=dict)
     splits: SplitConfig = field(default_factory=SplitConfig)
     seed: int = 13
     on_conflict: str = "drop"
     min_chars: int = 2
     max_chars: int = 2000
-    boilerplate_patterns: List[str] = field(default_factory=list)
-    exclude: List[str] = field(default_factory=list)
+    boilerplate_patterns: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
 
 
 @dataclass
 class ModelConfig:
     name_or_path: str = "sentence-transformers/all-MiniLM-L6-v2"
-    revision: Optional[str] = None
+    revision: str | None = None
     max_length: int = 128
     allow_pickle_weights: bool = False
 
 
 @dataclass
 class TrainerConfig:
-    epochs: float = 4.0
+    epochs: float = 3.0
     max_steps: int = -1
-    batch_size: int = 16
+    batch_size: int = 32
     eval_batch_size: int = 64
-    learning_rate: float = 5e-5
+    learning_rate: float = 8e-5
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     gradient_accumulation_steps: int = 1
     group_by_length: bool = True
     class_weights: str = "none"
-    explicit_class_weights: Dict[str, float] = field(default_factory=dict)
+    explicit_class_weights: dict[str, float] = field(default_factory=dict)
     early_stopping_patience: int = 2
     mixed_precision: str = "auto"
     resume: bool = False
     keep_checkpoints: bool = False
     logging_steps: int = 25
-    report_to: List[str] = field(default_factory=list)
-    num_threads: Optional[int] = None
+    report_to: list[str] = field(default_factory=list)
+    num_threads: int | None = None
 
 
 @dataclass
@@ -92,19 +92,26 @@ class EvalConfig:
     baselines: bool = True
     plots: bool = True
     batch_size: int = 64
-    output_dir: Optional[str] = None
-    raw_articles: Optional[str] = None
+    output_dir: str | None = None
+    raw_articles: str | None = None
 
 
 @dataclass
 class PredictConfig:
-    input: Optional[str] = None
-    output: Optional[str] = None
+    input: str | None = None
+    output: str | None = None
     format: str = "jsonl"
     text_column: str = "text"
-    min_confidence: Optional[float] = None
+    min_confidence: float | None = None
     backend: str = "torch"
     batch_size: int = 64
+
+
+@dataclass
+class ExportConfig:
+    quantize: bool = True
+    opset: int = 17
+    check_sentences: int = 400
 
 
 @dataclass
@@ -119,6 +126,7 @@ class StanceConfig:
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     predict: PredictConfig = field(default_factory=PredictConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
 
 
 def _resource(name: str) -> str:

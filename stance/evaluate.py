@@ -23,10 +23,12 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     from stance.atomic import atomic_directory
     from stance.classifier import StanceClassifier
     from stance.evaluation import LabelledRows, evaluate_classifier, evaluate_documents
-    from stance.preparation import is_current, load_prepared, prepare_dataset
+    from stance.preparation import is_current, load_prepared
 
     model_dir = Path(cfg.model_dir).expanduser()
-    clf = StanceClassifier.from_pretrained(model_dir, backend=cfg.predict.backend, batch_size=cfg.eval.batch_size)
+    clf = StanceClassifier.from_pretrained(
+        model_dir, backend=cfg.predict.backend, batch_size=cfg.eval.batch_size, allow_pickle_weights=cfg.model.allow_pickle_weights
+    )
     popts = prepare_options(cfg.data)
     prepared_dir = data_output_dir(cfg.data)
     train_rows = validation_rows = None
@@ -74,9 +76,7 @@ def _external_rows(cfg: DictConfig, clf: Any):
     from stance.preparation import load_prepared, prepare_dataset
 
     popts = prepare_options(cfg.data)
-    drop = tuple(n for n in cfg.data.drop_labels if n not in clf.labels) + tuple(
-        n for n in cfg.data.labels if n not in clf.labels
-    )
+    drop = tuple(n for n in cfg.data.drop_labels if n not in clf.labels) + tuple(n for n in cfg.data.labels if n not in clf.labels)
     popts.scheme = LabelScheme(clf.labels, drop, dict(cfg.data.synonyms))
     popts.ratios = {"train": 0.0, "validation": 0.0, "test": 1.0}
     with tempfile.TemporaryDirectory() as tmp:

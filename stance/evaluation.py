@@ -211,7 +211,16 @@ def _write_predictions(out_dir: Path, rows: LabelledRows, labels, y, proba) -> N
     records = []
     for i, text in enumerate(rows.texts):
         records.append(
-            [text, labels[y[i]], labels[pred[i]], f"{confidence[i]:.6f}", *[f"{p:.6f}" for p in proba[i]], doc_ids[i], kinds[i], ";".join(tags[i] or [])]
+            [
+                text,
+                labels[y[i]],
+                labels[pred[i]],
+                f"{confidence[i]:.6f}",
+                *[f"{p:.6f}" for p in proba[i]],
+                doc_ids[i],
+                kinds[i],
+                ";".join(tags[i] or []),
+            ]
         )
     _write_csv(out_dir / "predictions.csv", header, records)
     errors = sorted((r for r, yi, pi in zip(records, y, pred) if yi != pi), key=lambda r: -float(r[3]))
@@ -240,6 +249,14 @@ def evaluate_documents(classifier: Any, folder: Path, manifest: Path | None = No
         if entry.get("doc_stance") not in classifier.labels:
             continue
         summary = classifier.predict_document(read_text_file(folder / entry["file"]))
-        results.append({"file": entry["file"], "gold": entry["doc_stance"], "prediction": summary.stance, "shares": summary.shares, "sentences": len(summary.sentences)})
+        results.append(
+            {
+                "file": entry["file"],
+                "gold": entry["doc_stance"],
+                "prediction": summary.stance,
+                "shares": summary.shares,
+                "sentences": len(summary.sentences),
+            }
+        )
     correct = sum(r["gold"] == r["prediction"] for r in results)
     return {"documents": len(results), "accuracy": correct / len(results) if results else None, "per_document": results}

@@ -64,11 +64,7 @@ def ranking_metrics(y_true: np.ndarray, proba: np.ndarray, labels: Sequence[str]
         pr = {name: float(average_precision_score(y_true == i, proba[:, i])) for i, name in enumerate(labels)}
     else:
         roc = roc_auc_score(y_true, proba, multi_class="ovr", average="macro", labels=list(range(len(labels))))
-        pr = {
-            name: float(average_precision_score(y_true == i, proba[:, i]))
-            for i, name in enumerate(labels)
-            if i in present
-        }
+        pr = {name: float(average_precision_score(y_true == i, proba[:, i])) for i, name in enumerate(labels) if i in present}
     return {"roc_auc": float(roc), "pr_auc": float(np.mean(list(pr.values()))), "pr_auc_per_class": pr}
 
 
@@ -81,9 +77,7 @@ def fast_macro_f1(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> float:
     return float(f1.mean())
 
 
-def bootstrap_ci(
-    y_true: np.ndarray, y_pred: np.ndarray, k: int, resamples: int = 1000, level: float = 0.95, seed: int = 0
-) -> dict[str, list[float]]:
+def bootstrap_ci(y_true: np.ndarray, y_pred: np.ndarray, k: int, resamples: int = 1000, level: float = 0.95, seed: int = 0) -> dict[str, list[float]]:
     """Percentile bootstrap intervals for accuracy and macro-F1 (rows resampled with replacement)."""
     y_true = np.asarray(y_true)
     y_pred = np.asarray(y_pred)

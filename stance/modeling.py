@@ -41,16 +41,16 @@ def resolve_model_source(name_or_path: str, allow_pickle_weights: bool = False) 
         return str(bundled)
     if local.exists() or name_or_path.startswith((".", "/", "~")) or os.sep + os.sep in name_or_path:
         raise StanceError(
-            "model folder not found", where=f"model.name_or_path={name_or_path}", fix="point it at a folder with config.json and model.safetensors"
+            "model folder not found",
+            where=f"model.name_or_path={name_or_path}",
+            fix="point it at a folder with config.json and model.safetensors",
         )
     return name_or_path
 
 
 def check_weights(folder: Path, allow_pickle_weights: bool) -> None:
     if not (folder / "config.json").exists():
-        raise StanceError(
-            "model folder has no config.json", where=str(folder), fix="point at a folder written by save_pretrained"
-        )
+        raise StanceError("model folder has no config.json", where=str(folder), fix="point at a folder written by save_pretrained")
     if any((folder / f).exists() for f in SAFE_WEIGHTS):
         return
     if any((folder / f).exists() for f in PICKLE_WEIGHTS):
@@ -93,9 +93,7 @@ def load_tokenizer(source: str, revision: str | None = None):
         raise _load_error(source, err) from None
 
 
-def load_for_training(
-    source: str, labels: tuple[str, ...], revision: str | None = None, allow_pickle_weights: bool = False
-) -> tuple[Any, Any]:
+def load_for_training(source: str, labels: tuple[str, ...], revision: str | None = None, allow_pickle_weights: bool = False) -> tuple[Any, Any]:
     """A fresh classification head over the pretrained encoder, with our label order."""
     from transformers import AutoConfig, AutoModelForSequenceClassification
 

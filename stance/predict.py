@@ -59,7 +59,13 @@ def predict(cfg: DictConfig) -> dict[str, Any]:
     p = cfg.predict
     if p.input is None:
         raise StanceError("no input given", where="predict.input", fix="add predict.input=<file, folder or ->")
-    clf = StanceClassifier.from_pretrained(cfg.model_dir, backend=p.backend, batch_size=p.batch_size, min_confidence=p.min_confidence)
+    clf = StanceClassifier.from_pretrained(
+        cfg.model_dir,
+        backend=p.backend,
+        batch_size=p.batch_size,
+        min_confidence=p.min_confidence,
+        allow_pickle_weights=cfg.model.allow_pickle_weights,
+    )
     sentences, articles = read_inputs(p.input, p.text_column)
     if not sentences and not articles:
         raise StanceError("input holds no sentences", where=str(p.input), fix="give at least one non-empty line or row")
@@ -70,7 +76,17 @@ def predict(cfg: DictConfig) -> dict[str, Any]:
     for doc_id, text in articles:
         summary = clf.predict_document(text)
         for i, pred in enumerate(summary.sentences, start=1):
-            records.append({"type": "sentence", "doc_id": doc_id, "id": i, "text": pred.text, "label": pred.label, "confidence": round(pred.confidence, 6), **_probs(pred)})
+            records.append(
+                {
+                    "type": "sentence",
+                    "doc_id": doc_id,
+                    "id": i,
+                    "text": pred.text,
+                    "label": pred.label,
+                    "confidence": round(pred.confidence, 6),
+                    **_probs(pred),
+                }
+            )
         records.append(
             {
                 "type": "document",

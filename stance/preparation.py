@@ -188,15 +188,11 @@ def _labelled_sentence(raw: RawRow, opts: PrepareOptions, dropped: Counter[str])
         )
     text = normalise_text(raw.text)
     if not text:
-        raise StanceError(
-            f"field '{opts.columns.text}' is empty", where=where, fix="fill in the sentence or delete the row"
-        )
+        raise StanceError(f"field '{opts.columns.text}' is empty", where=where, fix="fill in the sentence or delete the row")
     try:
         label = opts.scheme.normalise(raw.label)
     except ValueError:
-        raise StanceError(
-            f"field '{opts.columns.label}' is empty", where=where, fix="fill in the label or delete the row"
-        ) from None
+        raise StanceError(f"field '{opts.columns.label}' is empty", where=where, fix="fill in the label or delete the row") from None
     except KeyError:
         raise StanceError(
             f"unknown label '{raw.label}' in field '{opts.columns.label}' (allowed: {opts.scheme.allowed()}"
@@ -234,9 +230,7 @@ def _check_doc_metadata(raw: RawRow, seen: dict[str, tuple[dict[str, str], str]]
             )
 
 
-def _deduplicate(
-    sentences: list[_Sentence], on_conflict: str, dropped: Counter[str]
-) -> tuple[list[_Sentence], list[dict[str, str]]]:
+def _deduplicate(sentences: list[_Sentence], on_conflict: str, dropped: Counter[str]) -> tuple[list[_Sentence], list[dict[str, str]]]:
     groups: dict[str, list[_Sentence]] = defaultdict(list)
     for s in sentences:
         groups[dedup_key(s.text) or s.text].append(s)

@@ -72,7 +72,9 @@ def discover(inputs: Sequence[str], exclude: Sequence[str] = ()) -> list[Path]:
         path = Path(item).expanduser()
         if not path.exists():
             raise StanceError(
-                "no such file or folder", where=str(path), fix="check the path in data.inputs (relative paths start at the current directory)"
+                "no such file or folder",
+                where=str(path),
+                fix="check the path in data.inputs (relative paths start at the current directory)",
             )
         if path.is_file():
             found.append(path)
@@ -189,9 +191,7 @@ def _read_csv(path: Path, columns: Columns, metadata: Sequence[str], delimiter: 
         for index, record in enumerate(reader, start=1):
             yield _row(path, record, index, columns, metadata)
     except csv.Error as err:
-        raise StanceError(
-            f"row {reader.line_num} cannot be parsed as CSV ({err})", where=str(path), fix="fix the quoting on that row"
-        ) from None
+        raise StanceError(f"row {reader.line_num} cannot be parsed as CSV ({err})", where=str(path), fix="fix the quoting on that row") from None
 
 
 def _read_jsonl(path: Path, columns: Columns, metadata: Sequence[str]) -> Iterator[RawRow]:
@@ -242,7 +242,7 @@ def _read_parquet(path: Path, columns: Columns, metadata: Sequence[str]) -> Iter
         raise StanceError(
             f"column '{columns.text}' has type {text_type}, not string",
             where=str(path),
-            fix=f"cast the text column to string before saving, or point data.columns.text at the text column",
+            fix="cast the text column to string before saving, or point data.columns.text at the text column",
         )
     for index, record in enumerate(table.to_pylist(), start=1):
         yield _row(path, record, index, columns, metadata)

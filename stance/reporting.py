@@ -27,7 +27,11 @@ def summary_lines(m: dict[str, Any]) -> list[str]:
     base = m.get("baselines", {}).get("tfidf_lr")
     if base:
         diff = m["macro_f1"] - base["macro_f1"]
-        verdict = "clearly better than" if not base["ci_overlap_macro_f1"] and diff > 0 else ("about as good as" if base["ci_overlap_macro_f1"] else "worse than")
+        verdict = (
+            "clearly better than"
+            if not base["ci_overlap_macro_f1"] and diff > 0
+            else ("about as good as" if base["ci_overlap_macro_f1"] else "worse than")
+        )
         lines.append(
             f"It is {verdict} a simple word-count model (TF-IDF + logistic regression, macro-F1 {_num(base['macro_f1'])}); "
             f"a keyword list reaches {_num(m['baselines']['lexicon']['macro_f1'])}."
@@ -39,7 +43,10 @@ def summary_lines(m: dict[str, Any]) -> list[str]:
             f"with {_pct(op['accuracy'])} accuracy (target {_pct(m['abstention']['target_accuracy'])})."
         )
     else:
-        lines.append(f"No confidence threshold reaches the target accuracy of {_pct(m['abstention']['target_accuracy'])}; treat its labels as leads, not findings.")
+        lines.append(
+            f"No confidence threshold reaches the target accuracy of {_pct(m['abstention']['target_accuracy'])}; "
+            "treat its labels as leads, not findings."
+        )
     return lines
 
 
@@ -54,12 +61,26 @@ def render_markdown(m: dict[str, Any]) -> str:
     out += ["", "## Per class", "", "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for name, c in m["per_class"].items():
         out.append(f"| {name} | {c['precision']:.3f} | {c['recall']:.3f} | {c['f1']:.3f} | {c['support']} |")
-    out += ["", "Confusion matrix (rows gold, columns predicted):", "", "| gold \\ predicted | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+    out += [
+        "",
+        "Confusion matrix (rows gold, columns predicted):",
+        "",
+        "| gold \\ predicted | " + " | ".join(labels) + " |",
+        "|---" * (len(labels) + 1) + "|",
+    ]
     for name, row in zip(labels, m["confusion_matrix"]):
         out.append(f"| {name} | " + " | ".join(str(v) for v in row) + " |")
     if m.get("baselines"):
-        out += ["", "## Baselines on the same split", "", "| system | accuracy | macro-F1 | macro-F1 95% CI | model − system (macro-F1) | paired 95% CI of the difference | CIs overlap |", "|---|---|---|---|---|---|---|"]
-        out.append(f"| **fine-tuned model** | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {m['ci']['macro_f1'][0]:.3f}-{m['ci']['macro_f1'][1]:.3f} | | | |")
+        out += [
+            "",
+            "## Baselines on the same split",
+            "",
+            "| system | accuracy | macro-F1 | macro-F1 95% CI | model − system (macro-F1) | paired 95% CI of the difference | CIs overlap |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        out.append(
+            f"| **fine-tuned model** | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {m['ci']['macro_f1'][0]:.3f}-{m['ci']['macro_f1'][1]:.3f} | | | |"
+        )
         for name, b in m["baselines"].items():
             p = b["paired_ci_model_minus_baseline_macro_f1"]
             out.append(
@@ -76,7 +97,8 @@ def render_markdown(m: dict[str, Any]) -> str:
     if op:
         out.append(
             f"`min_confidence={op['threshold']:.3f}` keeps {_pct(op['coverage'])} of sentences at {_pct(op['accuracy'])} accuracy "
-            f"(target {_pct(m['abstention']['target_accuracy'])}); pass it to `StanceClassifier.from_pretrained(..., min_confidence=...)` or `predict.min_confidence=`."
+            f"(target {_pct(m['abstention']['target_accuracy'])}); pass it to "
+            "`StanceClassifier.from_pretrained(..., min_confidence=...)` or `predict.min_confidence=`."
         )
     else:
         out.append(f"No threshold reaches {_pct(m['abstention']['target_accuracy'])} accuracy.")
@@ -89,7 +111,14 @@ def render_markdown(m: dict[str, Any]) -> str:
             out.append(f"| {key} | {g['n']} | {g['accuracy']:.3f} | {g['macro_f1']:.3f} |")
     if m.get("figures"):
         out += ["", "## Figures", ""]
-        titles = {"confusion": "Confusion matrix", "pr": "Precision-recall", "roc": "ROC", "reliability": "Reliability diagram", "histograms": "Score histograms per gold class", "coverage": "Coverage vs accuracy"}
+        titles = {
+            "confusion": "Confusion matrix",
+            "pr": "Precision-recall",
+            "roc": "ROC",
+            "reliability": "Reliability diagram",
+            "histograms": "Score histograms per gold class",
+            "coverage": "Coverage vs accuracy",
+        }
         for key, name in m["figures"].items():
             out += [f"![{titles.get(key, key)}]({name})", ""]
     out += ["", "Misclassified sentences, most confident first: `errors.csv`. All predictions: `predictions.csv`.", ""]
@@ -123,7 +152,10 @@ def _markdown_to_html(md: str, folder: Path) -> str:
         image = re.fullmatch(r"!\[(.*?)\]\((.*?)\)", line)
         if image:
             data = base64.b64encode((folder / image.group(2)).read_bytes()).decode()
-            body.append(f'<figure><img alt="{html.escape(image.group(1))}" src="data:image/png;base64,{data}"><figcaption>{html.escape(image.group(1))}</figcaption></figure>')
+            body.append(
+                f'<figure><img alt="{html.escape(image.group(1))}" src="data:image/png;base64,{data}">'
+                f"<figcaption>{html.escape(image.group(1))}</figcaption></figure>"
+            )
         elif line.startswith("#"):
             level = len(line) - len(line.lstrip("#"))
             body.append(f"<h{level}>{inline(line.lstrip('#').strip())}</h{level}>")
@@ -137,7 +169,8 @@ def _markdown_to_html(md: str, folder: Path) -> str:
         "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
         ".summary{background:#f3f6fa;border-left:4px solid #4a78b5;padding:.4em .8em;margin:.2em 0}img{max-width:100%}"
     )
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>Stance evaluation</title><style>{style}</style></head><body>{''.join(body)}</body></html>\n"
+    head = f"<head><meta charset='utf-8'><title>Stance evaluation</title><style>{style}</style></head>"
+    return f"<!doctype html><html>{head}<body>{''.join(body)}</body></html>\n"
 
 
 def write_reports(folder: Path, metrics: dict[str, Any]) -> tuple[Path, Path]:

@@ -9,9 +9,7 @@ from collections.abc import Mapping
 from stance.errors import StanceError
 
 
-def assign_splits(
-    doc_labels: Mapping[str, Counter[str]], ratios: Mapping[str, float], seed: int
-) -> dict[str, str]:
+def assign_splits(doc_labels: Mapping[str, Counter[str]], ratios: Mapping[str, float], seed: int) -> dict[str, str]:
     """Map each document id to a split name.
 
     Documents are placed largest first (ties in a seeded random order) into the split whose
@@ -53,7 +51,7 @@ def assign_splits(
             choice = max(empty, key=lambda s: size_target[s])
         else:
 
-            def score(s: str) -> tuple[float, float]:
+            def score(s: str, counts: Counter[str] = counts) -> tuple[float, float]:
                 label_gap = sum(c * (target[s][label] - have[s][label]) / max(totals[label], 1) for label, c in counts.items())
                 size_gap = (size_target[s] - sum(have[s].values())) / max(size_target[s], 1e-9)
                 return (label_gap, size_gap)

@@ -23,7 +23,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     from stance.modelcard import write_model_card
     from stance.modeling import load_for_training, resolve_model_source
     from stance.preparation import is_current, load_prepared, prepare_dataset
-    from stance.runs import config_key, mark_latest, provenance, run_name
+    from stance.runs import config_key, mark_latest, provenance
     from stance.training import TrainOptions, fine_tune
 
     resolved = OmegaConf.to_container(cfg, resolve=True)
@@ -38,6 +38,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     stats = json.loads((data_output_dir(cfg.data) / "stats.json").read_text(encoding="utf-8"))
 
     source = resolve_model_source(cfg.model.name_or_path, cfg.model.allow_pickle_weights)
+    from transformers import set_seed
+
+    set_seed(cfg.seed)  # before the classification head is initialised, so the same seed gives the same model
     model, tokenizer = load_for_training(source, labels, cfg.model.revision, cfg.model.allow_pickle_weights)
     output_root = Path(cfg.output_root)
     checkpoint_dir = output_root / "checkpoints" / f"{cfg.name}-{config_key(resolved)}"
@@ -86,7 +89,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         model_dir = tmp / "model"
         outcome.model.save_pretrained(model_dir, safe_serialization=True)
         tokenizer.save_pretrained(model_dir)
-        write_settings(model_dir, {"temperature": clf.temperature, "max_length": cfg.model.max_length, "labels": list(labels), "min_confidence": None})
+        write_settings(
+            model_dir, {"temperature": clf.temperature, "max_length": cfg.model.max_length, "labels": list(labels), "min_confidence": None}
+        )
         eval_split = cfg.eval.split if cfg.eval.split in dataset else "validation"
         test_rows = LabelledRows.from_dataset(dataset[eval_split])
         train_rows = LabelledRows.from_dataset(dataset["train"])

@@ -15,11 +15,11 @@ from stance.errors import StanceError
 
 @dataclass
 class TrainOptions:
-    epochs: float = 4.0
+    epochs: float = 3.0
     max_steps: int = -1
-    batch_size: int = 16
+    batch_size: int = 32
     eval_batch_size: int = 64
-    learning_rate: float = 5e-5
+    learning_rate: float = 8e-5
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     gradient_accumulation_steps: int = 1
@@ -215,9 +215,7 @@ def fine_tune(
     )
     resume_from = last_checkpoint(checkpoint_dir) if opts.resume else None
     if opts.resume and resume_from is None:
-        raise StanceError(
-            "no checkpoint to resume from", where=str(checkpoint_dir), fix="run again without trainer.resume=true"
-        )
+        raise StanceError("no checkpoint to resume from", where=str(checkpoint_dir), fix="run again without trainer.resume=true")
 
     def on_sigint(signum: int, frame: Any) -> None:
         if interrupted["flag"]:

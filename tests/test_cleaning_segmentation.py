@@ -24,12 +24,24 @@ def test_abbreviations_and_quotes_do_not_break_sentences():
 
 def test_boilerplate_lines_are_removed_and_prose_kept():
     bp = BoilerplateFilter()
-    for line in ["- Advertisement -", "ADVERTISEMENT", "Sign up for our daily newsletter", "Share this article",
-                 "Photo: AFP/Getty Images", "Read more: Talks collapse", "Copyright 2024 Wire. All rights reserved.",
-                 "Story continues below advertisement", "5 min read", "(Photo by Ana Ruiz / Reuters)"]:
+    for line in [
+        "- Advertisement -",
+        "ADVERTISEMENT",
+        "Sign up for our daily newsletter",
+        "Share this article",
+        "Photo: AFP/Getty Images",
+        "Read more: Talks collapse",
+        "Copyright 2024 Wire. All rights reserved.",
+        "Story continues below advertisement",
+        "5 min read",
+        "(Photo by Ana Ruiz / Reuters)",
+    ]:
         assert bp.is_boilerplate(line), line
-    for line in ["The minister said the advertisement campaign was hostile.", "Share prices fell after the sanctions.",
-                 "We will never accept this ultimatum."]:
+    for line in [
+        "The minister said the advertisement campaign was hostile.",
+        "Share prices fell after the sanctions.",
+        "We will never accept this ultimatum.",
+    ]:
         assert not bp.is_boilerplate(line), line
 
 

@@ -70,7 +70,9 @@ def test_override_typo_on_the_command_line_is_one_line_and_non_zero():
 def test_wheel_ships_configs_and_corpus(tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(ROOT)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert out.returncode == 0, out.stderr[-2000:]
     wheel = next(tmp_path.glob("stance-*.whl"))
@@ -85,11 +87,18 @@ def test_wheel_ships_configs_and_corpus(tmp_path):
         "from hydra import compose, initialize_config_dir\n"
         "from pathlib import Path\n"
         "import stance.config as c\n"
-        "assert str(c.CONFIG_DIR).startswith(%r), c.CONFIG_DIR\n"
+        f"assert str(c.CONFIG_DIR).startswith({str(site)!r}), c.CONFIG_DIR\n"
         "with initialize_config_dir(config_dir=str(c.CONFIG_DIR), version_base='1.3'):\n"
         "    cfg = compose(config_name='stance')\n"
         "print(len(list(Path(cfg.data.inputs[0]).glob('*.jsonl'))))\n"
-    ) % str(site)
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}, timeout=120)
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     assert int(run.stdout.strip()) >= 1

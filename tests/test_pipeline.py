@@ -77,7 +77,14 @@ def test_report_numbers_match_sklearn_on_predictions(trained):
     lo, hi = metrics["ci"]["macro_f1"]
     assert lo <= hi
     assert set(metrics["baselines"]) == {"majority", "lexicon", "tfidf_lr"}
-    for name in ("confusion_matrix.png", "pr_curve.png", "roc_curve.png", "reliability.png", "score_histograms.png", "coverage_accuracy.png"):
+    for name in (
+        "confusion_matrix.png",
+        "pr_curve.png",
+        "roc_curve.png",
+        "reliability.png",
+        "score_histograms.png",
+        "coverage_accuracy.png",
+    ):
         assert (eval_dir / name).stat().st_size > 1000, name
     report = (eval_dir / "report.md").read_text()
     assert report.startswith("# Stance evaluation") and "![Reliability diagram](reliability.png)" in report
@@ -124,11 +131,26 @@ def test_evaluate_cli_function_on_prepared_split_and_external_file(trained, tmp_
     cfg, result = trained
     base = [f"{k}={v}" for k, v in (("model_dir", result["model_dir"]), ("data.output_dir", cfg.data.output_dir), ("output_root", cfg.output_root))]
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        same = compose(config_name=PRIMARY_CONFIG, overrides=[*base, f"data.inputs=[{FIXTURES / 'labelled.jsonl'},{FIXTURES / 'articles'}]", "eval.plots=false", f"eval.output_dir={tmp_path / 'e1'}"])
+        same = compose(
+            config_name=PRIMARY_CONFIG,
+            overrides=[
+                *base,
+                f"data.inputs=[{FIXTURES / 'labelled.jsonl'},{FIXTURES / 'articles'}]",
+                "eval.plots=false",
+                f"eval.output_dir={tmp_path / 'e1'}",
+            ],
+        )
         external = compose(
             config_name=PRIMARY_CONFIG,
-            overrides=[*base, f"data.inputs=[{FIXTURES / 'labelled.csv'}]", "data.columns.text=sentence", "data.columns.label=stance",
-                       "eval.plots=false", f"eval.output_dir={tmp_path / 'e2'}", f"eval.raw_articles={FIXTURES / 'articles'}"],
+            overrides=[
+                *base,
+                f"data.inputs=[{FIXTURES / 'labelled.csv'}]",
+                "data.columns.text=sentence",
+                "data.columns.label=stance",
+                "eval.plots=false",
+                f"eval.output_dir={tmp_path / 'e2'}",
+                f"eval.raw_articles={FIXTURES / 'articles'}",
+            ],
         )
     first = evaluate(same)
     assert first["metrics"]["split"] == "test"
@@ -149,8 +171,18 @@ def test_predict_writes_jsonl_for_sentences_and_articles(trained, tmp_path):
     sentences = tmp_path / "in.txt"
     sentences.write_text("We are ready to talk.\n\nNever.\n")
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        a = compose(config_name=PRIMARY_CONFIG, overrides=[f"model_dir={result['model_dir']}", f"predict.input={sentences}", f"predict.output={tmp_path / 'a.jsonl'}"])
-        b = compose(config_name=PRIMARY_CONFIG, overrides=[f"model_dir={result['model_dir']}", f"predict.input={FIXTURES / 'articles'}", f"predict.output={tmp_path / 'b.csv'}"])
+        a = compose(
+            config_name=PRIMARY_CONFIG,
+            overrides=[f"model_dir={result['model_dir']}", f"predict.input={sentences}", f"predict.output={tmp_path / 'a.jsonl'}"],
+        )
+        b = compose(
+            config_name=PRIMARY_CONFIG,
+            overrides=[
+                f"model_dir={result['model_dir']}",
+                f"predict.input={FIXTURES / 'articles'}",
+                f"predict.output={tmp_path / 'b.csv'}",
+            ],
+        )
     predict(a)
     rows = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
     assert [r["text"] for r in rows] == ["We are ready to talk.", "Never."]

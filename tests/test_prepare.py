@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from datasets import ClassLabel, load_from_disk
 
+from stance.errors import StanceError
 from stance.labels import LabelScheme
 from stance.preparation import PrepareOptions, prepare_dataset
 from stance.readers import Columns
@@ -68,22 +69,24 @@ def test_csv_with_column_mapping_and_label_synonyms(tmp_path):
     )
     result = prepare_dataset(opts)
     ds = load_from_disk(str(result.path))
-    rows = {t: ds[s].features["label"].int2str(l) for s in ds for t, l in zip(ds[s]["text"], ds[s]["label"])}
+    rows = {t: ds[s].features["label"].int2str(i) for s in ds for t, i in zip(ds[s]["text"], ds[s]["label"])}
     assert rows["Any further incursion will be met with force."] == "hardline"  # HAWKISH
     assert rows["Both sides agreed to exchange prisoners before the holiday."] == "conciliatory"  # dovish
 
 
 def test_duplicates_are_dropped_and_conflicts_reported(tmp_path):
     src = tmp_path / "dups.jsonl"
-    rows = [
-        {"text": "We are ready to talk.", "label": "conciliatory", "doc_id": "a"},
-        {"text": "We are ready to talk.", "label": "conciliatory", "doc_id": "b"},
-        {"text": "we are READY to talk!", "label": "conciliatory", "doc_id": "c"},
-        {"text": "Why not?", "label": "conciliatory", "doc_id": "d"},
-        {"text": "Why not?", "label": "hardline", "doc_id": "e"},
-    ] + [{"text": f"Sentence number {i} rejects the offer.", "label": "hardline", "doc_id": f"h{i}"} for i in range(6)] + [
-        {"text": f"Sentence number {i} welcomes the offer.", "label": "conciliatory", "doc_id": f"c{i}"} for i in range(6)
-    ]
+    rows = (
+        [
+            {"text": "We are ready to talk.", "label": "conciliatory", "doc_id": "a"},
+            {"text": "We are ready to talk.", "label": "conciliatory", "doc_id": "b"},
+            {"text": "we are READY to talk!", "label": "conciliatory", "doc_id": "c"},
+            {"text": "Why not?", "label": "conciliatory", "doc_id": "d"},
+            {"text": "Why not?", "label": "hardline", "doc_id": "e"},
+        ]
+        + [{"text": f"Sentence number {i} rejects the offer.", "label": "hardline", "doc_id": f"h{i}"} for i in range(6)]
+        + [{"text": f"Sentence number {i} welcomes the offer.", "label": "conciliatory", "doc_id": f"c{i}"} for i in range(6)]
+    )
     src.write_text("\n".join(json.dumps(r) for r in rows))
     result = prepare_dataset(options(tmp_path, [src]))
     assert result.stats["dropped"]["exact_duplicate"] == 1
@@ -97,7 +100,7 @@ def test_failed_prepare_leaves_previous_output_intact(tmp_path):
     before = (good.path / "stats.json").read_bytes()
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "ok", "label": "conciliatory"}\n{"text": "x", "label": "angry"}\n')
-    with pytest.raises(Exception):
+    with pytest.raises(StanceError, match="unknown label 'angry'"):
         prepare_dataset(options(tmp_path, [FIXTURES / "labelled.jsonl", bad]))
     assert (good.path / "stats.json").read_bytes() == before
     assert not [p for p in good.path.parent.iterdir() if p.name.startswith(".")]

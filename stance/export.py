@@ -1,0 +1,36 @@
+"""`stance-export`: write an ONNX graph (optionally int8) next to a trained model and check it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from stance.cli import run_hydra_app
+
+
+def export(cfg: DictConfig) -> dict[str, Any]:
+    """Export `cfg.model_dir` to ONNX; labels are checked against torch on sentences of the corpus."""
+    import json
+
+    from stance.onnx_backend import export_onnx
+    from stance.resources import resource_path
+
+    texts: list[str] = []
+    for path in sorted(resource_path("corpus").glob("*.jsonl")):
+        texts.extend(json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    texts = texts[:: max(1, len(texts) // cfg.export.check_sentences)][: cfg.export.check_sentences]
+    report = export_onnx(Path(cfg.model_dir), quantize=cfg.export.quantize, opset=cfg.export.opset, check_texts=texts)
+    for name in report["files"]:
+        print(
+            f"{Path(cfg.model_dir) / name}: labels agree with torch on "
+            f"{report.get(f'label_agreement_{name}', float('nan')):.2%} of {len(texts)} sentences"
+        )
+    return report
+
+
+main = run_hydra_app(export)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""Every kind of bad input gives one line naming where and the fix, a non-zero exit, no half output."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+
+from stance.cli import guarded
+from stance.config import CONFIG_DIR, PRIMARY_CONFIG
+from stance.predict import predict
+from stance.prepare import prepare
+
+FIXTURES = Path(__file__).parent / "fixtures"
+GOOD = [{"text": f"Sentence {i} about the talks.", "label": "conciliatory" if i % 2 else "hardline", "doc_id": f"d{i}"} for i in range(12)]
+
+
+def cfg_for(tmp_path, *overrides):
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose(
+            config_name=PRIMARY_CONFIG, overrides=[f"data.output_dir={tmp_path / 'out'}", f"output_root={tmp_path / 'outputs'}", *overrides]
+        )
+
+
+def run_stage(stage, cfg, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        guarded(stage)(cfg)
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert exit_info.value.code != 0
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    assert "fix:" in lines[0]
+    return lines[0]
+
+
+def write_jsonl(path: Path, rows) -> Path:
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def prepare_error(tmp_path, capsys, inputs, *overrides):
+    cfg = cfg_for(tmp_path, f"data.inputs=[{','.join(str(i) for i in inputs)}]", *overrides)
+    line = run_stage(prepare, cfg, capsys)
+    assert not (tmp_path / "out").exists(), "no output may be written"
+    assert not list(tmp_path.glob(".out.tmp-*"))
+    return line
+
+
+def test_missing_file(tmp_path, capsys):
+    line = prepare_error(tmp_path, capsys, [tmp_path / "nope.csv"])
+    assert "nope.csv" in line and "no such file" in line
+
+
+def test_empty_file(tmp_path, capsys):
+    (tmp_path / "empty.csv").write_text("")
+    assert "is empty" in prepare_error(tmp_path, capsys, [tmp_path / "empty.csv"])
+
+
+def test_unsupported_extension(tmp_path, capsys):
+    (tmp_path / "labels.xlsx").write_bytes(b"PK\x03\x04")
+    line = prepare_error(tmp_path, capsys, [tmp_path / "labels.xlsx"])
+    assert "unsupported file type '.xlsx'" in line and ".csv" in line
+
+
+def test_csv_without_text_column_lists_columns_and_override(tmp_path, capsys):
+    (tmp_path / "a.csv").write_text("sentence,label\nWe talk.,conciliatory\n")
+    line = prepare_error(tmp_path, capsys, [tmp_path / "a.csv"])
+    assert "columns present: sentence, label" in line and "data.columns.text=" in line
+
+
+def test_csv_without_label_column(tmp_path, capsys):
+    (tmp_path / "a.csv").write_text("text,stance\nWe talk.,conciliatory\n")
+    assert "data.columns.label=" in prepare_error(tmp_path, capsys, [tmp_path / "a.csv"])
+
+
+@pytest.mark.parametrize("cell", ["", "NaN"])
+def test_empty_or_nan_label(tmp_path, capsys, cell):
+    (tmp_path / "a.csv").write_text(f"text,label\nWe talk.,conciliatory\nWe refuse.,{cell}\n")
+    line = prepare_error(tmp_path, capsys, [tmp_path / "a.csv"])
+    assert "row 2" in line and "'label' is empty" in line
+
+
+def test_unknown_label_lists_allowed_and_synonym_setting(tmp_path, capsys):
+    (tmp_path / "a.csv").write_text("text,label\nWe talk.,conciliatory\nWe refuse.,Angry\n")
+    line = prepare_error(tmp_path, capsys, [tmp_path / "a.csv"])
+    assert "row 2" in line and "'Angry'" in line and "conciliatory, hardline" in line and "data.synonyms.Angry=" in line
+
+
+def test_whitespace_only_text(tmp_path, capsys):
+    (tmp_path / "a.csv").write_text('text,label\n"   ",hardline\n')
+    line = prepare_error(tmp_path, capsys, [tmp_path / "a.csv"])
+    assert "row 1" in line and "'text' is empty" in line
+
+
+def test_non_utf8_bytes_name_the_line(tmp_path, capsys):
+    (tmp_path / "a.csv").write_bytes(b"text,label\nWe talk.,conciliatory\nCaf\xe9 diplomacy fails.,hardline\n")
+    line = prepare_error(tmp_path, capsys, [tmp_path / "a.csv"])
+    assert "line 3" in line and "UTF-8" in line
+
+
+def test_bom_and_windows_line_endings_just_work(tmp_path):
+    rows = "\r\n".join(f'"{r["text"]}",{r["label"]},{r["doc_id"]}' for r in GOOD)
+    (tmp_path / "a.csv").write_bytes(("\ufefftext,label,doc_id\r\n" + rows + "\r\n").encode("utf-8"))
+    result = prepare(cfg_for(tmp_path, f"data.inputs=[{tmp_path / 'a.csv'}]"))
+    assert sum(s["sentences"] for s in result["stats"]["splits"].values()) == 12
+
+
+def test_one_megabyte_line(tmp_path, capsys):
+    write_jsonl(tmp_path / "a.jsonl", [*GOOD, {"text": "word " * 210_000, "label": "hardline"}])
+    line = prepare_error(tmp_path, capsys, [tmp_path / "a.jsonl"])
+    assert "row 13" in line and "data.max_chars" in line
+
+
+def test_jsonl_with_a_broken_line(tmp_path, capsys):
+    path = write_jsonl(tmp_path / "a.jsonl", GOOD)
+    path.write_text(path.read_text() + '{"text": "unterminated, "label": "hardline"}\n')
+    line = prepare_error(tmp_path, capsys, [path])
+    assert "line 13" in line and "not valid JSON" in line
+
+
+def test_parquet_with_non_string_text(tmp_path, capsys):
+    pd.DataFrame({"text": [1, 2, 3], "label": ["hardline"] * 3}).to_parquet(tmp_path / "a.parquet")
+    line = prepare_error(tmp_path, capsys, [tmp_path / "a.parquet"])
+    assert "'text' has type int64" in line
+
+
+def test_single_class_only(tmp_path, capsys):
+    write_jsonl(tmp_path / "a.jsonl", [{**r, "label": "hardline"} for r in GOOD])
+    assert "only one label present (hardline)" in prepare_error(tmp_path, capsys, [tmp_path / "a.jsonl"])
+
+
+def test_fewer_rows_than_the_splits_need(tmp_path, capsys):
+    write_jsonl(tmp_path / "a.jsonl", GOOD[:2])
+    assert "only 2 document(s) for 3 splits" in prepare_error(tmp_path, capsys, [tmp_path / "a.jsonl"])
+
+
+def test_same_sentence_two_labels_is_an_error_when_asked(tmp_path, capsys):
+    write_jsonl(tmp_path / "a.jsonl", [*GOOD, {"text": "Sentence 1 about the talks!", "label": "hardline"}])
+    line = prepare_error(tmp_path, capsys, [tmp_path / "a.jsonl"], "data.on_conflict=error")
+    assert "labelled 'conciliatory' here and 'hardline'" in line
+
+
+def test_document_split_across_files_with_different_metadata(tmp_path, capsys):
+    write_jsonl(tmp_path / "a.jsonl", [{**r, "kind": "speech"} for r in GOOD])
+    write_jsonl(tmp_path / "b.jsonl", [{"text": "More from document zero.", "label": "hardline", "doc_id": "d0", "kind": "interview"}])
+    line = prepare_error(tmp_path, capsys, [tmp_path / "a.jsonl", tmp_path / "b.jsonl"])
+    assert "document 'd0' has kind='interview'" in line and "a.jsonl row 1" in line
+
+
+def test_model_that_exists_neither_locally_nor_offline(tmp_path, capsys, monkeypatch):
+    from stance.train import train
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    cfg = cfg_for(tmp_path, f"data.inputs=[{FIXTURES / 'labelled.jsonl'}]", "model.name_or_path=nobody/no-such-model", "debug=smoke")
+    line = run_stage(train, cfg, capsys)
+    assert "nobody/no-such-model" in line and "offline" in line and "model.name_or_path=" in line
+    assert not (tmp_path / "outputs" / "runs").exists()
+
+
+@pytest.fixture()
+def trained_copy(tmp_path_factory, tiny_model_dir):
+    """A small trained model folder to damage."""
+    from stance.train import train
+
+    root = tmp_path_factory.mktemp("victim")
+    cfg = cfg_for(
+        root,
+        f"data.inputs=[{FIXTURES / 'labelled.jsonl'}]",
+        f"model.name_or_path={tiny_model_dir}",
+        "debug=smoke",
+        "trainer.max_steps=2",
+        "eval.baselines=false",
+    )
+    return Path(train(cfg)["model_dir"])
+
+
+def _predict_cfg(tmp_path, model_dir, input_path):
+    return cfg_for(tmp_path, f"model_dir={model_dir}", f"predict.input={input_path}", f"predict.output={tmp_path / 'pred.jsonl'}")
+
+
+def test_model_folder_without_id2label(tmp_path, capsys, trained_copy):
+    broken = tmp_path / "model"
+    shutil.copytree(trained_copy, broken)
+    config = json.loads((broken / "config.json").read_text())
+    config.pop("id2label"), config.pop("label2id")
+    (broken / "config.json").write_text(json.dumps(config))
+    (tmp_path / "in.txt").write_text("We talk.\n")
+    line = run_stage(predict, _predict_cfg(tmp_path, broken, tmp_path / "in.txt"), capsys)
+    assert "id2label" in line and not (tmp_path / "pred.jsonl").exists()
+
+
+def test_model_labels_differ_from_data(tmp_path, capsys, trained_copy):
+    from stance.evaluate import evaluate
+
+    cfg = cfg_for(tmp_path, f"model_dir={trained_copy}", f"data.inputs=[{FIXTURES / 'labelled.jsonl'}]", "experiment=three_way")
+    prepare(cfg)
+    line = run_stage(evaluate, cfg, capsys)
+    assert "differ from the model's" in line
+
+
+def test_truncated_safetensors(tmp_path, capsys, trained_copy):
+    broken = tmp_path / "model"
+    shutil.copytree(trained_copy, broken)
+    weights = broken / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 3])
+    (tmp_path / "in.txt").write_text("We talk.\n")
+    line = run_stage(predict, _predict_cfg(tmp_path, broken, tmp_path / "in.txt"), capsys)
+    assert "model.safetensors" in line and "corrupted" in line
+
+
+def test_pickle_weights_are_refused_unless_allowed(tmp_path, capsys, trained_copy):
+    broken = tmp_path / "model"
+    shutil.copytree(trained_copy, broken)
+    (broken / "model.safetensors").rename(broken / "pytorch_model.bin")
+    (tmp_path / "in.txt").write_text("We talk.\n")
+    line = run_stage(predict, _predict_cfg(tmp_path, broken, tmp_path / "in.txt"), capsys)
+    assert "pickle" in line and "model.allow_pickle_weights=true" in line
+
+
+def test_predict_on_empty_input(tmp_path, capsys, trained_copy):
+    (tmp_path / "in.txt").write_text("\n  \n")
+    line = run_stage(predict, _predict_cfg(tmp_path, trained_copy, tmp_path / "in.txt"), capsys)
+    assert "no sentences" in line and not (tmp_path / "pred.jsonl").exists()

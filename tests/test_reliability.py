@@ -1,0 +1,96 @@
+"""Reproducibility, resume after SIGKILL, offline operation, atomic outputs."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+from stance.config import CONFIG_DIR, PRIMARY_CONFIG
+from stance.train import train
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def overrides(tmp_path, tiny_model_dir, *extra):
+    return [
+        f"model.name_or_path={tiny_model_dir}",
+        f"output_root={tmp_path / 'outputs'}",
+        f"data.output_dir={tmp_path / 'prepared'}",
+        f"data.inputs=[{FIXTURES / 'labelled.jsonl'}]",
+        "trainer.batch_size=4",
+        "trainer.epochs=6",
+        "trainer.learning_rate=1e-3",
+        "trainer.early_stopping_patience=0",
+        "eval.bootstrap_resamples=50",
+        "eval.plots=false",
+        *extra,
+    ]
+
+
+def compose_with(args):
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose(config_name=PRIMARY_CONFIG, overrides=args)
+
+
+def test_two_runs_with_the_same_seed_are_identical(tmp_path, tiny_model_dir):
+    a = train(compose_with(overrides(tmp_path / "a", tiny_model_dir, "trainer.epochs=2")))
+    b = train(compose_with(overrides(tmp_path / "b", tiny_model_dir, "trainer.epochs=2")))
+    pa = (Path(a["run_dir"]) / "eval-test" / "predictions.csv").read_text()
+    pb = (Path(b["run_dir"]) / "eval-test" / "predictions.csv").read_text()
+    assert pa == pb
+    ma, mb = a["metrics"]["test"], b["metrics"]["test"]
+    assert ma == mb
+    assert json.loads((Path(a["run_dir"]) / "provenance.json").read_text())["dataset_fingerprint"] == a["metrics"]["dataset"]["fingerprint"]
+
+
+def test_sigkill_mid_training_then_resume_matches_uninterrupted(tmp_path, tiny_model_dir):
+    # many short epochs, a checkpoint after each: the kill lands after a few, mid-way through another
+    args = overrides(tmp_path / "killed", tiny_model_dir, "trainer.epochs=40")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "stance.train", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    checkpoints = tmp_path / "killed" / "outputs" / "checkpoints"
+    deadline = time.time() + 240
+    try:
+        while time.time() < deadline:
+            found = list(checkpoints.glob("*/checkpoint-*/trainer_state.json"))
+            if len(found) >= 2:
+                break
+            if proc.poll() is not None:
+                pytest.fail("training finished before it could be killed: " + proc.stdout.read().decode()[-2000:])
+            time.sleep(0.05)
+        else:
+            pytest.fail("no checkpoint appeared in time")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    # the killed run left no finished run behind and `latest` does not exist yet
+    assert not (tmp_path / "killed" / "outputs" / "latest").exists()
+    resumed = train(compose_with([*args, "trainer.resume=true"]))
+    fresh = train(compose_with(overrides(tmp_path / "fresh", tiny_model_dir, "trainer.epochs=40")))
+    assert resumed["metrics"]["train"]["steps"] == fresh["metrics"]["train"]["steps"]
+    assert abs(resumed["metrics"]["test"]["macro_f1"] - fresh["metrics"]["test"]["macro_f1"]) <= 0.005
+    assert (tmp_path / "killed" / "outputs" / "latest").resolve() == Path(resumed["run_dir"]).resolve()
+
+
+def test_prepare_train_predict_work_with_sockets_forbidden(tmp_path, tiny_model_dir, monkeypatch):
+    from stance.classifier import StanceClassifier
+
+    def refuse(*args, **kwargs):
+        raise OSError("network access attempted during an offline run")
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    result = train(compose_with(overrides(tmp_path, tiny_model_dir, "trainer.epochs=1", "trainer.max_steps=2")))
+    clf = StanceClassifier.from_pretrained(result["model_dir"])
+    assert clf.predict(["We are ready to talk."])[0] in clf.labels
