@@ -110,6 +110,13 @@ def evaluate_classifier(
         "operating_point": threshold_for_accuracy(curve, opts.target_accuracy),
         "curve": _thin_curve(curve),
     }
+    hard = _hard_case_mask(rows)
+    if hard is not None and hard.any():
+        metrics["hard_cases"] = {
+            "n": int(hard.sum()),
+            "accuracy": float(np.mean(y[hard] == pred[hard])),
+            "macro_f1": fast_macro_f1(y[hard], pred[hard], k),
+        }
     metrics["baselines"] = _baselines(labels, rows, y, pred, train_rows, opts) if opts.baselines and train_rows else {}
     metrics["breakdowns"] = _breakdowns(rows, y, pred, k)
     metrics["labels"] = list(labels)
@@ -152,7 +159,10 @@ def _baselines(labels, rows: LabelledRows, y, pred, train_rows: LabelledRows, op
         m = classification_metrics(y, proba, labels)
         ci = bootstrap_ci(y, proba.argmax(axis=1), k, opts.bootstrap_resamples, opts.confidence_level, opts.seed)
         paired = _paired_difference(y, pred, proba.argmax(axis=1), k, opts)
+        hard = _hard_case_mask(rows)
+        hard_f1 = fast_macro_f1(y[hard], proba.argmax(axis=1)[hard], k) if hard is not None and hard.any() else None
         out[name] = {
+            "hard_cases_macro_f1": hard_f1,
             "accuracy": m["accuracy"],
             "macro_f1": m["macro_f1"],
             "balanced_accuracy": m["balanced_accuracy"],
@@ -163,6 +173,14 @@ def _baselines(labels, rows: LabelledRows, y, pred, train_rows: LabelledRows, op
             "ci_overlap_macro_f1": not (model_ci["macro_f1"][0] > ci["macro_f1"][1] or ci["macro_f1"][0] > model_ci["macro_f1"][1]),
         }
     return out
+
+
+def _hard_case_mask(rows: LabelledRows) -> np.ndarray | None:
+    """Rows tagged with any hard-case kind (negation, sarcasm, ...), when the data has tags."""
+    tags = rows.meta.get("tags")
+    if tags is None:
+        return None
+    return np.array([bool(t) for t in tags])
 
 
 def _paired_difference(y, pred_a, pred_b, k, opts: EvalOptions) -> list[float]:

@@ -75,18 +75,24 @@ def render_markdown(m: dict[str, Any]) -> str:
             "",
             "## Baselines on the same split",
             "",
-            "| system | accuracy | macro-F1 | macro-F1 95% CI | model − system (macro-F1) | paired 95% CI of the difference | CIs overlap |",
-            "|---|---|---|---|---|---|---|",
+            "| system | accuracy | macro-F1 | macro-F1 95% CI | model − system (macro-F1) | paired 95% CI of the difference "
+            "| CIs overlap | macro-F1 on hard cases |",
+            "|---|---|---|---|---|---|---|---|",
         ]
+        ci = m["ci"]["macro_f1"]
         out.append(
-            f"| **fine-tuned model** | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {m['ci']['macro_f1'][0]:.3f}-{m['ci']['macro_f1'][1]:.3f} | | | |"
+            f"| **fine-tuned model** | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {ci[0]:.3f}-{ci[1]:.3f} | | | "
+            f"| {_num(m.get('hard_cases', {}).get('macro_f1'))} |"
         )
         for name, b in m["baselines"].items():
             p = b["paired_ci_model_minus_baseline_macro_f1"]
             out.append(
                 f"| {name} | {b['accuracy']:.3f} | {b['macro_f1']:.3f} | {b['ci']['macro_f1'][0]:.3f}-{b['ci']['macro_f1'][1]:.3f} | "
-                f"{b['model_minus_baseline_macro_f1']:+.3f} | {p[0]:+.3f} to {p[1]:+.3f} | {'yes' if b['ci_overlap_macro_f1'] else 'no'} |"
+                f"{b['model_minus_baseline_macro_f1']:+.3f} | {p[0]:+.3f} to {p[1]:+.3f} | {'yes' if b['ci_overlap_macro_f1'] else 'no'} "
+                f"| {_num(b.get('hard_cases_macro_f1'))} |"
             )
+        if "hard_cases" in m:
+            out += ["", f"Hard cases: the {m['hard_cases']['n']} sentences tagged negation, contrast, sarcasm, ... (breakdown by tag below)."]
     cal = m["calibration"]
     out += ["", "## Calibration", "", f"Temperature scaling (fitted on the validation split): T = {cal['temperature']:.3f}.", ""]
     out += ["| split | ECE before | ECE after |", "|---|---|---|", f"| {m['split']} | {cal['ece_before']:.4f} | {cal['ece_after']:.4f} |"]

@@ -119,6 +119,11 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     print(
         f"{eval_split} macro-F1 {test['macro_f1']:.3f} (95% CI {test['macro_f1_ci'][0]:.3f}-{test['macro_f1_ci'][1]:.3f}), "
         f"accuracy {test['accuracy']:.3f}; TF-IDF baseline macro-F1 {test.get('tfidf_lr_macro_f1', float('nan')):.3f}"
+        + (
+            f"; hard cases {test['hard_cases_macro_f1']:.3f} vs TF-IDF {test['tfidf_lr_hard_cases_macro_f1']:.3f}"
+            if "tfidf_lr_hard_cases_macro_f1" in test
+            else ""
+        )
     )
     print(f"model:  {run_dir / 'model'}")
     print(f"report: {report}")
@@ -137,8 +142,12 @@ def _headline(metrics: dict[str, Any]) -> dict[str, Any]:
     out["accuracy_ci"] = metrics["ci"]["accuracy"]
     out["ece_before"] = metrics["calibration"]["ece_before"]
     out["ece_after"] = metrics["calibration"]["ece_after"]
+    if "hard_cases" in metrics:
+        out["hard_cases_macro_f1"] = metrics["hard_cases"]["macro_f1"]
     for name, b in metrics.get("baselines", {}).items():
         out[f"{name}_macro_f1"] = b["macro_f1"]
+        if b.get("hard_cases_macro_f1") is not None:
+            out[f"{name}_hard_cases_macro_f1"] = b["hard_cases_macro_f1"]
     return out
 
 

