@@ -78,7 +78,7 @@ class TrainerConfig:
     resume: bool = False
     keep_checkpoints: bool = False
     logging_steps: int = 25
-    report_to: list[str] = field(default_factory=list)
+    report_to: list[str] = field(default_factory=lambda: ["tensorboard"])
     num_threads: int | None = None
 
 

@@ -105,6 +105,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             "dataset": {"path": str(data_output_dir(cfg.data)), "fingerprint": stats["fingerprint"], "splits": stats["splits"]},
         }
         write_model_card(model_dir, cfg, labels, summary, stats)
+        if (checkpoint_dir / "runs").is_dir():
+            shutil.copytree(checkpoint_dir / "runs", tmp / "tensorboard")
         (tmp / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         (tmp / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
         (tmp / "provenance.json").write_text(

@@ -49,6 +49,7 @@ def test_train_writes_a_complete_run(trained):
     assert config["id2label"] == {"0": "conciliatory", "1": "hardline"}
     for name in ("metrics.json", "config.yaml", "provenance.json"):
         assert (run / name).exists()
+    assert list((run / "tensorboard").rglob("events.out.tfevents.*")), "TensorBoard event files are written by default"
     latest = Path(cfg.output_root) / "latest"
     assert latest.is_symlink() and latest.resolve() == run.resolve()
     prov = json.loads((run / "provenance.json").read_text())
