@@ -66,15 +66,49 @@ def to_markdown(runs: list[dict[str, Any]], table: dict[str, dict[str, float]]) 
     return "\n".join(lines) + "\n"
 
 
+TRIAL_KEYS = ("learning_rate", "batch_size", "epochs", "warmup_ratio", "weight_decay")
+
+
+def trials_table(folder: Path, runs: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    from omegaconf import OmegaConf
+
+    rows = []
+    for run in runs:
+        cfg = OmegaConf.load(folder / run["run"] / "config.yaml")
+        rows.append(
+            {
+                "run": run["run"],
+                **{k: cfg.trainer.get(k) for k in TRIAL_KEYS},
+                "validation_macro_f1": run.get("validation_best_macro_f1"),
+                "test_macro_f1": run["test"]["macro_f1"],
+                "train_seconds": run["train"]["seconds"],
+            }
+        )
+    rows.sort(key=lambda r: -(r["validation_macro_f1"] or 0.0))
+    head = "| rank | " + " | ".join(TRIAL_KEYS) + " | validation macro-F1 | test macro-F1 | train s | run |"
+    lines = [f"# {len(rows)} trials, best validation macro-F1 first", "", head, "|---" * (len(TRIAL_KEYS) + 5) + "|"]
+    for i, r in enumerate(rows, start=1):
+        values = " | ".join(f"{r[k]:.3g}" if isinstance(r[k], float) else str(r[k]) for k in TRIAL_KEYS)
+        lines.append(f"| {i} | {values} | {r['validation_macro_f1']:.4f} | {r['test_macro_f1']:.4f} | {r['train_seconds']:.0f} | {r['run']} |")
+    return "\n".join(lines) + "\n", rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", type=Path, help="multirun folder (e.g. outputs/multirun/<timestamp>)")
+    parser.add_argument("--trials", action="store_true", help="one row per trial, best validation macro-F1 first")
     args = parser.parse_args(argv)
     try:
         runs = collect(args.folder)
     except StanceError as err:
         print(f"stance: error: {err}", file=sys.stderr)
         return 2
+    if args.trials:
+        markdown, rows = trials_table(args.folder, runs)
+        (args.folder / "trials.md").write_text(markdown, encoding="utf-8")
+        (args.folder / "trials.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+        print(markdown)
+        return 0
     table = aggregate(runs)
     markdown = to_markdown(runs, table)
     (args.folder / "aggregate.md").write_text(markdown, encoding="utf-8")

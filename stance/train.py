@@ -100,7 +100,13 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             "test": _headline(metrics),
             "validation_best_macro_f1": outcome.best_metric,
             "calibration": calibration,
-            "train": {"steps": outcome.steps, "seconds": round(outcome.train_seconds, 2), "sentences": len(dataset["train"])},
+            "train": {
+                "steps": outcome.steps,
+                "seconds": round(outcome.train_seconds, 2),
+                "sentences": len(dataset["train"]),
+                "world_size": outcome.world_size,
+                "global_batch_size": outcome.global_batch_size,
+            },
             "history": outcome.history,
             "dataset": {"path": str(data_output_dir(cfg.data)), "fingerprint": stats["fingerprint"], "splits": stats["splits"]},
         }

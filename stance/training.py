@@ -44,6 +44,8 @@ class TrainOutcome:
     best_metric: float | None
     steps: int
     train_seconds: float
+    world_size: int = 1
+    global_batch_size: int = 0
 
 
 class TrainingInterrupted(Exception):
@@ -240,6 +242,8 @@ def fine_tune(
         best_metric=trainer.state.best_metric,
         steps=trainer.state.global_step,
         train_seconds=elapsed,
+        world_size=args.world_size,
+        global_batch_size=args.per_device_train_batch_size * args.world_size * args.gradient_accumulation_steps,
     )
 
 

@@ -1,0 +1,57 @@
+"""Hydra multirun: seeds aggregated into mean ± std, and an Optuna sweep turned into a trials table."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stance.aggregate import main as aggregate_main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def base(tmp_path, tiny_model_dir):
+    return [
+        f"model.name_or_path={tiny_model_dir}",
+        f"output_root={tmp_path / 'outputs'}",
+        f"data.output_dir={tmp_path / 'prepared'}",
+        f"data.inputs=[{FIXTURES / 'labelled.jsonl'}]",
+        "debug=smoke",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+    ]
+
+
+def run_multirun(args):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, "-m", "stance.train", "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+
+
+def test_seed_multirun_and_aggregate(tmp_path, tiny_model_dir, capsys):
+    run_multirun([*base(tmp_path, tiny_model_dir), "seed=1,2"])
+    sweep = tmp_path / "sweep"
+    assert (sweep / "0" / "run" / "metrics.json").exists() and (sweep / "1" / "run" / "metrics.json").exists()
+    assert aggregate_main([str(sweep)]) == 0
+    table = json.loads((sweep / "aggregate.json").read_text())["metrics"]
+    assert table["macro_f1"]["n"] == 2
+    values = table["macro_f1"]["values"]
+    assert table["macro_f1"]["mean"] == pytest.approx(sum(values) / 2)
+    assert "tfidf_lr_macro_f1" in table
+    assert "| macro_f1 |" in (sweep / "aggregate.md").read_text()
+
+
+def test_optuna_sweep_and_trials_table(tmp_path, tiny_model_dir):
+    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
+    run_multirun([*base(tmp_path, tiny_model_dir), "hparams_search=optuna", "hydra.sweeper.n_trials=3", "trainer.max_steps=3"])
+    sweep = tmp_path / "sweep"
+    assert (sweep / "optimization_results.yaml").exists()
+    assert aggregate_main(["--trials", str(sweep)]) == 0
+    rows = json.loads((sweep / "trials.json").read_text())
+    assert len(rows) == 3
+    scores = [r["validation_macro_f1"] for r in rows]
+    assert scores == sorted(scores, reverse=True)
+    assert len({r["learning_rate"] for r in rows}) == 3, "the sampler tried different learning rates"
