@@ -16,14 +16,10 @@ from stance.errors import StanceError
 
 def train(cfg: DictConfig) -> dict[str, Any]:
     """Train per `cfg`; return metrics and artifact paths (`run_dir`, `model_dir`, `report`)."""
-    from stance.atomic import atomic_directory
-    from stance.calibration import expected_calibration_error, fit_temperature, scaled_probabilities
-    from stance.classifier import StanceClassifier, TorchBackend, write_settings
-    from stance.evaluation import LabelledRows, evaluate_classifier
-    from stance.modelcard import write_model_card
     from stance.modeling import load_for_training, resolve_model_source
     from stance.preparation import is_current, load_prepared, prepare_dataset
-    from stance.runs import config_key, mark_latest, provenance
+    from stance.runs import config_key
+    from stance.tracking import log_run_folder, mlflow_run
     from stance.training import TrainOptions, fine_tune
 
     resolved = OmegaConf.to_container(cfg, resolve=True)
@@ -67,9 +63,27 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         seed=cfg.seed,
     )
     print(f"fine-tuning {cfg.model.name_or_path} on {len(dataset['train'])} sentences ({', '.join(labels)})")
-    outcome = fine_tune(dataset, model, tokenizer, labels, checkpoint_dir, opts)
-    if rank != 0:
-        return {"rank": rank}
+    run_dir = _run_dir(cfg, output_root)
+    flat_params = _flatten({k: resolved[k] for k in ("data", "model", "trainer", "seed", "name")})
+    with mlflow_run("mlflow" in t.report_to, output_root, run_dir.name, flat_params) as tracker:
+        outcome = fine_tune(dataset, model, tokenizer, labels, checkpoint_dir, opts)
+        if rank != 0:
+            return {"rank": rank}
+        result = _finish(cfg, resolved, dataset, stats, source, labels, tokenizer, outcome, run_dir, output_root, checkpoint_dir)
+        log_run_folder(tracker, run_dir)
+    return result
+
+
+def _finish(cfg, resolved, dataset, stats, source, labels, tokenizer, outcome, run_dir, output_root, checkpoint_dir) -> dict[str, Any]:
+    """Calibrate, save, evaluate and publish a finished training run (rank 0 only)."""
+    from stance.atomic import atomic_directory
+    from stance.calibration import expected_calibration_error, fit_temperature, scaled_probabilities
+    from stance.classifier import StanceClassifier, TorchBackend, write_settings
+    from stance.evaluation import LabelledRows, evaluate_classifier
+    from stance.modelcard import write_model_card
+    from stance.runs import mark_latest, provenance
+
+    t = cfg.trainer
 
     clf = StanceClassifier(TorchBackend(outcome.model.eval()), tokenizer, labels, max_length=cfg.model.max_length, batch_size=cfg.eval.batch_size)
     validation = LabelledRows.from_dataset(dataset["validation"]) if "validation" in dataset else None
@@ -84,7 +98,6 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             "validation_ece_after": expected_calibration_error(scaled_probabilities(vlogits, clf.temperature), vgold, cfg.eval.calibration_bins),
         }
 
-    run_dir = _run_dir(cfg, output_root)
     with atomic_directory(run_dir) as tmp:
         model_dir = tmp / "model"
         outcome.model.save_pretrained(model_dir, safe_serialization=True)
@@ -142,6 +155,16 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         "metrics": summary,
         "validation_macro_f1": outcome.best_metric,
     }
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
 
 
 def _headline(metrics: dict[str, Any]) -> dict[str, Any]:
