@@ -70,6 +70,7 @@ def _offline() -> bool:
 
 def _load_error(source: str, err: Exception) -> StanceError:
     message = str(err).splitlines()[0] if str(err) else type(err).__name__
+    message = re.sub(r"'?https?://\S+?'?(?=[\s,.;)]|$)", "the hub", message)
     if Path(source).is_dir():
         weights = next((Path(source) / f for f in SAFE_WEIGHTS if (Path(source) / f).exists()), Path(source))
         return StanceError(

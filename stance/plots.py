@@ -27,8 +27,8 @@ def _save(fig: plt.Figure, path: Path) -> Path:
 def confusion(cm: np.ndarray, labels: Sequence[str], path: Path) -> Path:
     cm = np.asarray(cm)
     norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-    fig, axes = plt.subplots(1, 2, figsize=(4.2 * 2, 3.8))
-    for ax, data, title, fmt in ((axes[0], cm, "counts", "d"), (axes[1], norm, "normalised by gold row", ".2f")):
+    fig, axes = plt.subplots(1, 2, figsize=(5.0 * 2, 4.0))
+    for ax, data, title, fmt in ((axes[0], cm, "counts", "d"), (axes[1], norm, "share of each gold row", ".2f")):
         ax.imshow(data, cmap="Blues", vmin=0, vmax=data.max() if data.max() > 0 else 1)
         ax.set_xticks(range(len(labels)), labels, rotation=20)
         ax.set_yticks(range(len(labels)), labels)

@@ -94,3 +94,25 @@ def test_prepare_train_predict_work_with_sockets_forbidden(tmp_path, tiny_model_
     result = train(compose_with(overrides(tmp_path, tiny_model_dir, "trainer.epochs=1", "trainer.max_steps=2")))
     clf = StanceClassifier.from_pretrained(result["model_dir"])
     assert clf.predict(["We are ready to talk."])[0] in clf.labels
+
+
+def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path, tiny_model_dir):
+    args = overrides(tmp_path, tiny_model_dir, "trainer.epochs=400", "trainer.logging_steps=1")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stance.train", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.time() + 240
+    checkpoints = tmp_path / "outputs" / "checkpoints"
+    while time.time() < deadline and not list(checkpoints.glob("*/checkpoint-*/trainer_state.json")):
+        assert proc.poll() is None, proc.stderr.read()[-2000:]
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr[-2000:]
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "trainer.resume=true" in lines[0] and "Traceback" not in stderr
+    assert "saving a checkpoint" in stdout
+    states = list(checkpoints.glob("*/checkpoint-*/trainer_state.json"))
+    assert states
+    assert not (tmp_path / "outputs" / "runs").exists(), "an interrupted run publishes nothing"
