@@ -28,6 +28,8 @@ def mlflow_run(enabled: bool, output_root: Path, run_name: str, params: dict[str
             "mlflow is not installed", where="trainer.report_to", fix="pip install 'stance[tracking]' or drop mlflow from trainer.report_to"
         ) from None
     if not os.environ.get("MLFLOW_TRACKING_URI"):
+        # MLflow 3 keeps the plain-folder store only on request; it is the one that needs no server or database
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
         mlflow.set_tracking_uri((output_root.resolve() / "mlruns").as_uri())
     mlflow.set_experiment(os.environ.get("MLFLOW_EXPERIMENT_NAME", "stance"))
     with mlflow.start_run(run_name=run_name):
