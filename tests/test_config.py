@@ -1,3 +1,4 @@
+import json
 import re
 import subprocess
 import sys
@@ -67,7 +68,7 @@ def test_override_typo_on_the_command_line_is_one_line_and_non_zero():
     assert len(lines) == 1 and "epocs" in lines[0] and "Traceback" not in out.stderr
 
 
-def test_wheel_ships_configs_and_corpus(tmp_path):
+def test_wheel_installed_outside_the_repo_runs_every_stage(tmp_path, tiny_model_dir):
     out = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(ROOT)],
         capture_output=True,
@@ -80,25 +81,40 @@ def test_wheel_ships_configs_and_corpus(tmp_path):
     assert "stance/configs/stance.yaml" in names
     assert "stance/configs/trainer/default.yaml" in names
     assert any(n.startswith("stance/resources/corpus/") and n.endswith(".jsonl") for n in names)
-    # the unpacked wheel, imported from outside the repo, composes the config and finds the corpus
+    entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
+    for script in ("stance-prepare", "stance-train", "stance-evaluate", "stance-predict"):
+        assert script in entry_points
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
-    code = (
-        "from hydra import compose, initialize_config_dir\n"
-        "from pathlib import Path\n"
-        "import stance.config as c\n"
-        f"assert str(c.CONFIG_DIR).startswith({str(site)!r}), c.CONFIG_DIR\n"
-        "with initialize_config_dir(config_dir=str(c.CONFIG_DIR), version_base='1.3'):\n"
-        "    cfg = compose(config_name='stance')\n"
-        "print(len(list(Path(cfg.data.inputs[0]).glob('*.jsonl'))))\n"
-    )
-    run = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert int(run.stdout.strip()) >= 1
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    env = {"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "HOME": str(tmp_path)}
+    # the real CLI, from the unpacked wheel, in a folder with no configs or data: the bundled corpus is found
+    prep = subprocess.run([sys.executable, "-m", "stance.prepare"], capture_output=True, text=True, cwd=work, env=env, timeout=300)
+    assert prep.returncode == 0, prep.stderr[-2000:]
+    stats = json.loads((work / "data" / "processed" / "diplomatic" / "stats.json").read_text())
+    assert sum(s["sentences"] for s in stats["splits"].values()) > 2500
+    # train, evaluate and predict through the same entry-point functions, still from the wheel
+    code = f"""
+import stance, json
+assert stance.__file__.startswith({str(site)!r}), stance.__file__
+from hydra import compose, initialize_config_dir
+from stance.config import CONFIG_DIR
+from stance.train import train
+from stance.evaluate import evaluate
+from stance.predict import predict
+base = ["model.name_or_path={tiny_model_dir}", "debug=smoke", "eval.baselines=false"]
+with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+    t = compose("stance", overrides=base)
+    e = compose("stance", overrides=base)
+    p = compose("stance", overrides=["predict.input=in.txt", "predict.output=out.jsonl"])
+train(t)
+evaluate(e)
+open("in.txt", "w").write("We are ready to talk.\\n")
+predict(p)
+print(open("out.jsonl").read())
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=work, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert '"label"' in run.stdout
+    assert (work / "outputs" / "latest" / "model" / "model.safetensors").exists()
