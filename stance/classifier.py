@@ -62,6 +62,7 @@ class StanceClassifier:
         self.max_length = int(max_length)
         self.batch_size = int(batch_size)
         self.min_confidence = min_confidence
+        self.progress = False  # the CLIs switch on a progress bar (shown only on a terminal)
 
     @classmethod
     def from_pretrained(
@@ -112,7 +113,12 @@ class StanceClassifier:
         if not texts:
             return out
         order = np.argsort([len(t) for t in texts], kind="stable")
-        for start in range(0, len(texts), self.batch_size):
+        starts = range(0, len(texts), self.batch_size)
+        if self.progress and len(starts) > 4:
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc="scoring", unit="batch", disable=None, leave=False)
+        for start in starts:
             index = order[start : start + self.batch_size]
             batch = self.tokenizer(
                 [texts[i] for i in index],

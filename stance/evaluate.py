@@ -29,6 +29,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     clf = StanceClassifier.from_pretrained(
         model_dir, backend=cfg.predict.backend, batch_size=cfg.eval.batch_size, allow_pickle_weights=cfg.model.allow_pickle_weights
     )
+    clf.progress = True
     popts = prepare_options(cfg.data)
     prepared_dir = data_output_dir(cfg.data)
     train_rows = validation_rows = None

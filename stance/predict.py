@@ -66,6 +66,7 @@ def predict(cfg: DictConfig) -> dict[str, Any]:
         min_confidence=p.min_confidence,
         allow_pickle_weights=cfg.model.allow_pickle_weights,
     )
+    clf.progress = True
     sentences, articles = read_inputs(p.input, p.text_column)
     if not sentences and not articles:
         raise StanceError("input holds no sentences", where=str(p.input), fix="give at least one non-empty line or row")
@@ -73,7 +74,9 @@ def predict(cfg: DictConfig) -> dict[str, Any]:
     if sentences:
         for rec, pred in zip(sentences, clf.predict_sentences([r["text"] for r in sentences])):
             records.append({"type": "sentence", **rec, "label": pred.label, "confidence": round(pred.confidence, 6), **_probs(pred)})
-    for doc_id, text in articles:
+    from tqdm.auto import tqdm
+
+    for doc_id, text in tqdm(articles, desc="articles", unit="article", disable=None if len(articles) > 3 else True):
         summary = clf.predict_document(text)
         for i, pred in enumerate(summary.sentences, start=1):
             records.append(

@@ -69,7 +69,9 @@ def prepare_dataset(opts: PrepareOptions) -> PrepareResult:
     doc_meta: dict[str, tuple[dict[str, str], str]] = {}
     boilerplate = BoilerplateFilter(opts.boilerplate_patterns)
     files = discover(opts.inputs, opts.exclude)
-    for path in files:
+    from tqdm.auto import tqdm
+
+    for path in tqdm(files, desc="reading", unit="file", disable=None if len(files) > 20 else True):
         for raw in read_source(path, opts.columns, opts.metadata):
             if raw.raw_article:
                 for i, sentence in enumerate(article_sentences(raw.text, boilerplate), start=1):

@@ -69,12 +69,23 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         outcome = fine_tune(dataset, model, tokenizer, labels, checkpoint_dir, opts)
         if rank != 0:
             return {"rank": rank}
-        result = _finish(cfg, resolved, dataset, stats, source, labels, tokenizer, outcome, run_dir, output_root, checkpoint_dir)
+        result = _finish(cfg, dataset, stats, source, labels, tokenizer, outcome, run_dir, output_root, checkpoint_dir)
         log_run_folder(tracker, run_dir)
     return result
 
 
-def _finish(cfg, resolved, dataset, stats, source, labels, tokenizer, outcome, run_dir, output_root, checkpoint_dir) -> dict[str, Any]:
+def _finish(
+    cfg: DictConfig,
+    dataset: Any,
+    stats: dict[str, Any],
+    source: str,
+    labels: tuple[str, ...],
+    tokenizer: Any,
+    outcome: Any,
+    run_dir: Path,
+    output_root: Path,
+    checkpoint_dir: Path,
+) -> dict[str, Any]:
     """Calibrate, save, evaluate and publish a finished training run (rank 0 only)."""
     from stance.atomic import atomic_directory
     from stance.calibration import expected_calibration_error, fit_temperature, scaled_probabilities
