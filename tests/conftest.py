@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# the tiny random BERT (`stance/tiny-random-bert`) is built once per test session, not in ~/.cache
+os.environ.setdefault("STANCE_CACHE", tempfile.mkdtemp(prefix="stance-cache-"))
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -28,41 +31,6 @@ def bundled_minilm() -> Path:
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A randomly initialised 2-layer BERT (built from a config, no weights downloaded) + the real tokenizer."""
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertModel
+    from stance.resources import tiny_random_bert
 
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer = AutoTokenizer.from_pretrained(str(bundled_minilm()))
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=512,
-    )
-    BertModel(config).save_pretrained(folder, safe_serialization=True)
-    tokenizer.save_pretrained(folder)
-    return folder
-
-
-@pytest.fixture()
-def compose_cfg(tmp_path: Path, tiny_model_dir: Path):
-    """Compose the real Hydra config with test-friendly overrides; outputs go under tmp_path."""
-    from hydra import compose, initialize_config_dir
-
-    from stance.config import CONFIG_DIR, PRIMARY_CONFIG
-
-    def _compose(*overrides: str):
-        base = [
-            f"model.name_or_path={tiny_model_dir}",
-            f"output_root={tmp_path / 'outputs'}",
-            f"data.output_dir={tmp_path / 'prepared'}",
-            f"data.inputs=[{FIXTURES / 'labelled.jsonl'},{FIXTURES / 'articles'}]",
-            "debug=smoke",
-        ]
-        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-            return compose(config_name=PRIMARY_CONFIG, overrides=[*base, *overrides])
-
-    return _compose
+    return tiny_random_bert()

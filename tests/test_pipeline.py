@@ -31,6 +31,7 @@ def trained(tmp_path_factory, tiny_model_dir):
         "debug=smoke",
         "trainer.max_steps=8",
         "eval.plots=true",
+        "trainer.report_to=[tensorboard]",
     ]
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         cfg = compose(config_name=PRIMARY_CONFIG, overrides=overrides)
@@ -191,3 +192,33 @@ def test_predict_writes_jsonl_for_sentences_and_articles(trained, tmp_path):
     predict(b)
     table = list(csv.DictReader((tmp_path / "b.csv").open()))
     assert {r["doc_id"] for r in table if r["type"] == "document"} == {"wire_talks", "wire_ultimatum"}
+
+
+def test_three_way_model_trains_and_reports_one_vs_rest(tmp_path):
+    from hydra import compose, initialize_config_dir
+
+    from stance.config import CONFIG_DIR, PRIMARY_CONFIG
+
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose(
+            config_name=PRIMARY_CONFIG,
+            overrides=[
+                "experiment=three_way",
+                "debug=smoke",
+                f"output_root={tmp_path / 'outputs'}",
+                f"data.output_dir={tmp_path / 'prepared'}",
+                f"data.inputs=[{FIXTURES / 'labelled.jsonl'}]",
+                "data.splits.train=0.5",
+                "data.splits.validation=0.25",
+                "data.splits.test=0.25",
+            ],
+        )
+    result = train(cfg)
+    clf = StanceClassifier.from_pretrained(result["model_dir"])
+    assert clf.labels == ("conciliatory", "hardline", "neutral")
+    metrics = json.loads((Path(result["run_dir"]) / "eval-test" / "metrics.json").read_text())
+    assert len(metrics["confusion_matrix"]) == 3
+    assert set(metrics["per_class"]) == {"conciliatory", "hardline", "neutral"}
+    assert metrics["roc_auc"] is None or 0.0 <= metrics["roc_auc"] <= 1.0
+    doc = clf.predict_document("We reject the ultimatum. We remain open to talks. The meeting is on Monday.")
+    assert "neutral" not in doc.shares

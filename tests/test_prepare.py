@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 from datasets import ClassLabel, load_from_disk
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from stance.errors import StanceError
 from stance.labels import LabelScheme
@@ -104,3 +106,35 @@ def test_failed_prepare_leaves_previous_output_intact(tmp_path):
         prepare_dataset(options(tmp_path, [FIXTURES / "labelled.jsonl", bad]))
     assert (good.path / "stats.json").read_bytes() == before
     assert not [p for p in good.path.parent.iterdir() if p.name.startswith(".")]
+
+
+@st.composite
+def labelled_corpora(draw):
+    docs = draw(st.integers(min_value=3, max_value=25))
+    rows = []
+    for d in range(docs):
+        for s in range(draw(st.integers(min_value=1, max_value=5))):
+            label = draw(st.sampled_from(["conciliatory", "hardline", "neutral"]))
+            rows.append({"text": f"Document {d} sentence {s} says something.", "label": label, "doc_id": f"doc{d}"})
+    return rows
+
+
+@given(labelled_corpora(), st.integers(0, 1000))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_prepare_never_loses_duplicates_or_straddles(tmp_path, rows, seed):
+    labels = {r["label"] for r in rows}
+    src = tmp_path / f"in-{seed}.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in rows))
+    scheme = LabelScheme(("conciliatory", "hardline", "neutral"))
+    opts = options(tmp_path / f"run-{seed}", [src], scheme=scheme, seed=seed)
+    if len(labels) < 2:
+        with pytest.raises(StanceError):
+            prepare_dataset(opts)
+        return
+    ds = load_from_disk(str(prepare_dataset(opts).path))
+    texts = [t for split in ds for t in ds[split]["text"]]
+    assert sorted(texts) == sorted(r["text"] for r in rows), "every sentence exactly once"
+    owners = {}
+    for split in ds:
+        for doc in ds[split]["doc_id"]:
+            assert owners.setdefault(doc, split) == split, "a document straddles splits"
