@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from stance.config import CONFIG_DIR, PRIMARY_CONFIG
 from stance.errors import StanceError
+
+T = TypeVar("T")
 
 HYDRA_FLAGS = (
     "-m",
@@ -141,16 +144,13 @@ def prepare_options(data: Any):
     )
 
 
+def options_from(kind: type[T], section: dict[str, Any], **extra: Any) -> T:
+    """Build a library options dataclass from the matching plain config section (same field names)."""
+    names = {f.name for f in dataclasses.fields(kind)}
+    return kind(**{k: v for k, v in section.items() if k in names}, **extra)
+
+
 def eval_options(cfg: DictConfig):
     from stance.evaluation import EvalOptions
 
-    e = cfg.eval
-    return EvalOptions(
-        bootstrap_resamples=e.bootstrap_resamples,
-        confidence_level=e.confidence_level,
-        calibration_bins=e.calibration_bins,
-        target_accuracy=e.target_accuracy,
-        baselines=e.baselines,
-        plots=e.plots,
-        seed=cfg.seed,
-    )
+    return options_from(EvalOptions, OmegaConf.to_container(cfg.eval, resolve=True), seed=cfg.seed)

@@ -10,7 +10,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from stance.cli import data_output_dir, eval_options, prepare_options, run_hydra_app
+from stance.cli import data_output_dir, eval_options, options_from, prepare_options, run_hydra_app
 from stance.errors import StanceError
 
 
@@ -41,27 +41,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     output_root = Path(cfg.output_root)
     checkpoint_dir = output_root / "checkpoints" / f"{cfg.name}-{config_key(resolved)}"
     t = cfg.trainer
-    opts = TrainOptions(
-        epochs=t.epochs,
-        max_steps=t.max_steps,
-        batch_size=t.batch_size,
-        eval_batch_size=t.eval_batch_size,
-        learning_rate=t.learning_rate,
-        weight_decay=t.weight_decay,
-        warmup_ratio=t.warmup_ratio,
-        gradient_accumulation_steps=t.gradient_accumulation_steps,
-        group_by_length=t.group_by_length,
-        class_weights=t.class_weights,
-        explicit_class_weights=dict(t.explicit_class_weights),
-        early_stopping_patience=t.early_stopping_patience,
-        mixed_precision=t.mixed_precision,
-        resume=t.resume,
-        logging_steps=t.logging_steps,
-        report_to=list(t.report_to),
-        num_threads=t.num_threads,
-        max_length=cfg.model.max_length,
-        seed=cfg.seed,
-    )
+    opts = options_from(TrainOptions, resolved["trainer"], max_length=cfg.model.max_length, seed=cfg.seed)
     print(f"fine-tuning {cfg.model.name_or_path} on {len(dataset['train'])} sentences ({', '.join(labels)})")
     run_dir = _run_dir(cfg, output_root)
     flat_params = _flatten({k: resolved[k] for k in ("data", "model", "trainer", "seed", "name")})
