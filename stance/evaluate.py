@@ -36,6 +36,11 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     if is_current(popts):
         dataset = load_prepared(prepared_dir)
         _check_labels(dataset, clf, prepared_dir)
+        if cfg.eval.split not in dataset or cfg.eval.split == "unlabelled":
+            from stance.errors import StanceError
+
+            labelled = ", ".join(s for s in dataset if s != "unlabelled")
+            raise StanceError(f"no labelled split '{cfg.eval.split}'", where=str(prepared_dir), fix=f"use eval.split= one of {labelled}")
         rows = LabelledRows.from_dataset(dataset[cfg.eval.split])
         train_rows = LabelledRows.from_dataset(dataset["train"])
         validation_rows = LabelledRows.from_dataset(dataset["validation"]) if "validation" in dataset else None

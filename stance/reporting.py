@@ -98,6 +98,11 @@ def render_markdown(m: dict[str, Any]) -> str:
     out += ["| split | ECE before | ECE after |", "|---|---|---|", f"| {m['split']} | {cal['ece_before']:.4f} | {cal['ece_after']:.4f} |"]
     if "validation_ece_before" in cal:
         out.append(f"| validation | {cal['validation_ece_before']:.4f} | {cal['validation_ece_after']:.4f} |")
+    out += [
+        "",
+        "The temperature minimises validation log loss; ECE with 15 bins on a few hundred sentences moves by a few",
+        "thousandths from noise alone, so a well-calibrated model's ECE can stay level or rise slightly.",
+    ]
     op = m["abstention"]["operating_point"]
     out += ["", "## Abstention", ""]
     if op:

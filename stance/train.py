@@ -87,6 +87,8 @@ def _finish(
             "temperature": clf.temperature,
             "validation_ece_before": expected_calibration_error(scaled_probabilities(vlogits, 1.0), vgold, cfg.eval.calibration_bins),
             "validation_ece_after": expected_calibration_error(scaled_probabilities(vlogits, clf.temperature), vgold, cfg.eval.calibration_bins),
+            "validation_nll_before": _nll(scaled_probabilities(vlogits, 1.0), vgold),
+            "validation_nll_after": _nll(scaled_probabilities(vlogits, clf.temperature), vgold),
         }
 
     with atomic_directory(run_dir) as tmp:
@@ -146,6 +148,12 @@ def _finish(
         "metrics": summary,
         "validation_macro_f1": outcome.best_metric,
     }
+
+
+def _nll(proba: Any, gold: Any) -> float:
+    import numpy as np
+
+    return float(-np.mean(np.log(np.clip(proba[np.arange(len(gold)), gold], 1e-12, 1.0))))
 
 
 def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
