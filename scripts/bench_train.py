@@ -32,7 +32,7 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
 
 
-def matmul_gflops(size: int = 1024, seconds: float = 3.0) -> float:
+def matmul_gflops(size: int = 2048, seconds: float = 3.0) -> float:
     import torch
 
     a, b = torch.randn(size, size), torch.randn(size, size)
@@ -79,7 +79,8 @@ def worker(recipe: str, train_sentences: int, epochs: float, seed: int, out: Pat
     labels = tuple(ds["train"].features["label"].names)
     set_seed(seed)
     model, tokenizer = load_for_training(resolve_model_source(cfg.model.name_or_path), labels)
-    real_tokens = sum(len(x) for x in tokenizer(ds["train"]["text"], truncation=True, max_length=128)["input_ids"])
+    train_texts = list(ds["train"]["text"])
+    real_tokens = sum(len(x) for x in tokenizer(train_texts, truncation=True, max_length=128)["input_ids"])
     t = cfg.trainer
     work = out.parent / f"ckpt-{recipe}"
     start = time.perf_counter()
@@ -133,11 +134,11 @@ def worker(recipe: str, train_sentences: int, epochs: float, seed: int, out: Pat
         processed_tokens = 128 * len(ds["train"]) * epochs
     seconds = time.perf_counter() - start
     model.eval()
-    val = ds["validation"]
+    val_texts, val_labels = list(ds["validation"]["text"]), list(ds["validation"]["label"])
     with torch.inference_mode():
         logits = []
-        for i in range(0, len(val), 64):
-            batch = tokenizer(val["text"][i : i + 64], padding=True, truncation=True, max_length=128, return_tensors="pt")
+        for i in range(0, len(val_texts), 64):
+            batch = tokenizer(val_texts[i : i + 64], padding=True, truncation=True, max_length=128, return_tensors="pt")
             logits.append(model(**batch).logits.numpy())
     pred = np.concatenate(logits).argmax(axis=1)
     params = nonembedding_params(model)
@@ -151,7 +152,7 @@ def worker(recipe: str, train_sentences: int, epochs: float, seed: int, out: Pat
         "useful_gflops_per_second": 6 * params * real_tokens * epochs / seconds / 1e9,
         "computed_gflops_per_second": 6 * params * processed_tokens / seconds / 1e9,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "validation_macro_f1": float(f1_score(val["label"], pred, average="macro")),
+        "validation_macro_f1": float(f1_score(val_labels, pred, average="macro")),
         "mean_real_tokens": real_tokens / len(ds["train"]),
     }
     out.write_text(json.dumps(result), encoding="utf-8")

@@ -51,7 +51,7 @@ class LabelledRows:
         names = split.features["label"].names
         if any(v < 0 for v in split["label"]):
             raise StanceError("split has unlabelled rows", fix="evaluate on train, validation or test")
-        meta = {c: split[c] for c in split.column_names if c not in ("text", "label")}
+        meta = {c: list(split[c]) for c in split.column_names if c not in ("text", "label")}
         return cls(list(split["text"]), [names[i] for i in split["label"]], meta)
 
     def gold_ids(self, labels: Sequence[str]) -> np.ndarray:

@@ -146,7 +146,7 @@ def fine_tune(
     set_seed(opts.seed)
     encoded = tokenize_splits(dataset, tokenizer, opts.max_length)
     has_validation = "validation" in encoded and len(encoded["validation"]) > 0
-    weights = class_weight_vector(opts.class_weights, labels, np.asarray(dataset["train"]["label"]), opts.explicit_class_weights)
+    weights = class_weight_vector(opts.class_weights, labels, np.asarray(list(dataset["train"]["label"])), opts.explicit_class_weights)
 
     def compute_metrics(prediction: Any) -> dict[str, float]:
         logits, gold = prediction

@@ -222,3 +222,27 @@ def test_three_way_model_trains_and_reports_one_vs_rest(tmp_path):
     assert metrics["roc_auc"] is None or 0.0 <= metrics["roc_auc"] <= 1.0
     doc = clf.predict_document("We reject the ultimatum. We remain open to talks. The meeting is on Monday.")
     assert "neutral" not in doc.shares
+
+
+def test_balanced_class_weights_train(tmp_path):
+    from hydra import compose, initialize_config_dir
+
+    from stance.config import CONFIG_DIR, PRIMARY_CONFIG
+
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose(
+            config_name=PRIMARY_CONFIG,
+            overrides=[
+                "experiment=balanced",
+                "debug=smoke",
+                "trainer.gradient_accumulation_steps=2",
+                f"output_root={tmp_path / 'outputs'}",
+                f"data.output_dir={tmp_path / 'prepared'}",
+                f"data.inputs=[{FIXTURES / 'labelled.jsonl'}]",
+            ],
+        )
+    result = train(cfg)
+    history = result["metrics"]["history"]
+    losses = [h["loss"] for h in history if "loss" in h]
+    assert losses and all(np.isfinite(losses))
+    assert result["metrics"]["train"]["global_batch_size"] == 8 * 2
