@@ -33,8 +33,8 @@ def tiny_random_bert() -> Path:
     written to `$STANCE_CACHE` (default `~/.cache/stance`) on first use.
     """
     import os
-
-    from stance.atomic import atomic_directory
+    import shutil
+    import tempfile
 
     folder = Path(os.environ.get("STANCE_CACHE", Path.home() / ".cache" / "stance")) / "tiny-random-bert"
     if (folder / "model.safetensors").exists():
@@ -51,9 +51,15 @@ def tiny_random_bert() -> Path:
     torch.manual_seed(0)
     model = BertModel(config)
     torch.random.set_rng_state(generator_state)
-    with atomic_directory(folder) as tmp:
-        model.save_pretrained(tmp, safe_serialization=True)
-        tokenizer.save_pretrained(tmp)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tiny-random-bert-", dir=folder.parent))
+    model.save_pretrained(tmp, safe_serialization=True)
+    tokenizer.save_pretrained(tmp)
+    try:
+        # first writer wins; another process (e.g. a second rank) that built it too discards its copy
+        os.rename(tmp, folder)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
     return folder
 
 
