@@ -10,6 +10,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from stance.cli import data_output_dir, eval_options, prepare_options, run_hydra_app
+from stance.errors import StanceError
 
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
@@ -37,8 +38,6 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         dataset = load_prepared(prepared_dir)
         _check_labels(dataset, clf, prepared_dir)
         if cfg.eval.split not in dataset or cfg.eval.split == "unlabelled":
-            from stance.errors import StanceError
-
             labelled = ", ".join(s for s in dataset if s != "unlabelled")
             raise StanceError(f"no labelled split '{cfg.eval.split}'", where=str(prepared_dir), fix=f"use eval.split= one of {labelled}")
         rows = LabelledRows.from_dataset(dataset[cfg.eval.split])
@@ -65,8 +64,6 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
 
 
 def _check_labels(dataset: Any, clf: Any, where: Path) -> None:
-    from stance.errors import StanceError
-
     data_labels = tuple(dataset["train"].features["label"].names)
     if set(data_labels) - set(clf.labels):
         raise StanceError(

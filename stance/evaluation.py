@@ -117,7 +117,7 @@ def evaluate_classifier(
             "accuracy": float(np.mean(y[hard] == pred[hard])),
             "macro_f1": fast_macro_f1(y[hard], pred[hard], k),
         }
-    metrics["baselines"] = _baselines(labels, rows, y, pred, train_rows, opts) if opts.baselines and train_rows else {}
+    metrics["baselines"] = _baselines(labels, rows, y, pred, train_rows, opts, metrics, hard) if opts.baselines and train_rows else {}
     metrics["breakdowns"] = _breakdowns(rows, y, pred, k)
     metrics["labels"] = list(labels)
     metrics["split"] = title
@@ -147,19 +147,21 @@ def _thin_curve(curve: dict[str, np.ndarray], points: int = 50) -> dict[str, lis
     return {k: [float(v) for v in curve[k][idx]] for k in ("threshold", "coverage", "accuracy")}
 
 
-def _baselines(labels, rows: LabelledRows, y, pred, train_rows: LabelledRows, opts: EvalOptions) -> dict[str, Any]:
+def _baselines(
+    labels, rows: LabelledRows, y, pred, train_rows: LabelledRows, opts: EvalOptions, model: dict[str, Any], hard: np.ndarray | None
+) -> dict[str, Any]:
+    """Baselines on the same rows, compared with the model's already computed metrics and CI."""
     from stance.baselines import fit_baselines
 
     k = len(labels)
     models = fit_baselines(labels, train_rows.texts, train_rows.gold_ids(labels), opts.seed)
-    model_ci = bootstrap_ci(y, pred, k, opts.bootstrap_resamples, opts.confidence_level, opts.seed)
+    model_ci = model["ci"]
     out: dict[str, Any] = {}
-    for name, model in models.items():
-        proba = model.predict_proba(rows.texts)
+    for name, baseline in models.items():
+        proba = baseline.predict_proba(rows.texts)
         m = classification_metrics(y, proba, labels)
         ci = bootstrap_ci(y, proba.argmax(axis=1), k, opts.bootstrap_resamples, opts.confidence_level, opts.seed)
         paired = _paired_difference(y, pred, proba.argmax(axis=1), k, opts)
-        hard = _hard_case_mask(rows)
         hard_f1 = fast_macro_f1(y[hard], proba.argmax(axis=1)[hard], k) if hard is not None and hard.any() else None
         out[name] = {
             "hard_cases_macro_f1": hard_f1,
@@ -168,7 +170,7 @@ def _baselines(labels, rows: LabelledRows, y, pred, train_rows: LabelledRows, op
             "balanced_accuracy": m["balanced_accuracy"],
             "mcc": m["mcc"],
             "ci": ci,
-            "model_minus_baseline_macro_f1": fast_macro_f1(y, pred, k) - m["macro_f1"],
+            "model_minus_baseline_macro_f1": model["macro_f1"] - m["macro_f1"],
             "paired_ci_model_minus_baseline_macro_f1": paired,
             "ci_overlap_macro_f1": not (model_ci["macro_f1"][0] > ci["macro_f1"][1] or ci["macro_f1"][0] > model_ci["macro_f1"][1]),
         }

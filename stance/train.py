@@ -11,7 +11,6 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from stance.cli import data_output_dir, eval_options, options_from, prepare_options, run_hydra_app
-from stance.errors import StanceError
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
@@ -218,5 +217,3 @@ main = run_hydra_app(_hydra_main)
 
 if __name__ == "__main__":
     main()
-
-__all__ = ["train", "main", "StanceError"]

@@ -34,3 +34,23 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from stance.resources import tiny_random_bert
 
     return tiny_random_bert()
+
+
+@pytest.fixture()
+def smoke_config(tmp_path: Path):
+    """Compose the real config for a smoke run on the fixture corpus, outputs under tmp_path, plus `overrides`."""
+    from hydra import compose, initialize_config_dir
+
+    from stance.config import CONFIG_DIR, PRIMARY_CONFIG
+
+    def _compose(*overrides: str):
+        base = [
+            "debug=smoke",
+            f"output_root={tmp_path / 'outputs'}",
+            f"data.output_dir={tmp_path / 'prepared'}",
+            f"data.inputs=[{FIXTURES / 'labelled.jsonl'}]",
+        ]
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+            return compose(config_name=PRIMARY_CONFIG, overrides=[*base, *overrides])
+
+    return _compose

@@ -182,18 +182,26 @@ def trained_copy(tmp_path_factory, tiny_model_dir):
     return Path(train(cfg)["model_dir"])
 
 
-def _predict_cfg(tmp_path, model_dir, input_path):
-    return cfg_for(tmp_path, f"model_dir={model_dir}", f"predict.input={input_path}", f"predict.output={tmp_path / 'pred.jsonl'}")
+def copy_model(tmp_path, trained_copy) -> Path:
+    """A private copy of the trained model folder, to damage."""
+    broken = tmp_path / "model"
+    shutil.copytree(trained_copy, broken)
+    return broken
+
+
+def predict_error(tmp_path, capsys, model_dir, text="We talk.\n"):
+    """Run stance-predict on `text` with `model_dir`; return its one error line."""
+    (tmp_path / "in.txt").write_text(text)
+    cfg = cfg_for(tmp_path, f"model_dir={model_dir}", f"predict.input={tmp_path / 'in.txt'}", f"predict.output={tmp_path / 'pred.jsonl'}")
+    return run_stage(predict, cfg, capsys)
 
 
 def test_model_folder_without_id2label(tmp_path, capsys, trained_copy):
-    broken = tmp_path / "model"
-    shutil.copytree(trained_copy, broken)
+    broken = copy_model(tmp_path, trained_copy)
     config = json.loads((broken / "config.json").read_text())
     config.pop("id2label"), config.pop("label2id")
     (broken / "config.json").write_text(json.dumps(config))
-    (tmp_path / "in.txt").write_text("We talk.\n")
-    line = run_stage(predict, _predict_cfg(tmp_path, broken, tmp_path / "in.txt"), capsys)
+    line = predict_error(tmp_path, capsys, broken)
     assert "id2label" in line and not (tmp_path / "pred.jsonl").exists()
 
 
@@ -207,25 +215,20 @@ def test_model_labels_differ_from_data(tmp_path, capsys, trained_copy):
 
 
 def test_truncated_safetensors(tmp_path, capsys, trained_copy):
-    broken = tmp_path / "model"
-    shutil.copytree(trained_copy, broken)
+    broken = copy_model(tmp_path, trained_copy)
     weights = broken / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 3])
-    (tmp_path / "in.txt").write_text("We talk.\n")
-    line = run_stage(predict, _predict_cfg(tmp_path, broken, tmp_path / "in.txt"), capsys)
+    line = predict_error(tmp_path, capsys, broken)
     assert "model.safetensors" in line and "corrupted" in line
 
 
 def test_pickle_weights_are_refused_unless_allowed(tmp_path, capsys, trained_copy):
-    broken = tmp_path / "model"
-    shutil.copytree(trained_copy, broken)
+    broken = copy_model(tmp_path, trained_copy)
     (broken / "model.safetensors").rename(broken / "pytorch_model.bin")
-    (tmp_path / "in.txt").write_text("We talk.\n")
-    line = run_stage(predict, _predict_cfg(tmp_path, broken, tmp_path / "in.txt"), capsys)
+    line = predict_error(tmp_path, capsys, broken)
     assert "pickle" in line and "model.allow_pickle_weights=true" in line
 
 
 def test_predict_on_empty_input(tmp_path, capsys, trained_copy):
-    (tmp_path / "in.txt").write_text("\n  \n")
-    line = run_stage(predict, _predict_cfg(tmp_path, trained_copy, tmp_path / "in.txt"), capsys)
+    line = predict_error(tmp_path, capsys, trained_copy, text="\n  \n")
     assert "no sentences" in line and not (tmp_path / "pred.jsonl").exists()

@@ -194,25 +194,8 @@ def test_predict_writes_jsonl_for_sentences_and_articles(trained, tmp_path):
     assert {r["doc_id"] for r in table if r["type"] == "document"} == {"wire_talks", "wire_ultimatum"}
 
 
-def test_three_way_model_trains_and_reports_one_vs_rest(tmp_path):
-    from hydra import compose, initialize_config_dir
-
-    from stance.config import CONFIG_DIR, PRIMARY_CONFIG
-
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose(
-            config_name=PRIMARY_CONFIG,
-            overrides=[
-                "experiment=three_way",
-                "debug=smoke",
-                f"output_root={tmp_path / 'outputs'}",
-                f"data.output_dir={tmp_path / 'prepared'}",
-                f"data.inputs=[{FIXTURES / 'labelled.jsonl'}]",
-                "data.splits.train=0.5",
-                "data.splits.validation=0.25",
-                "data.splits.test=0.25",
-            ],
-        )
+def test_three_way_model_trains_and_reports_one_vs_rest(smoke_config):
+    cfg = smoke_config("experiment=three_way", "data.splits.train=0.5", "data.splits.validation=0.25", "data.splits.test=0.25")
     result = train(cfg)
     clf = StanceClassifier.from_pretrained(result["model_dir"])
     assert clf.labels == ("conciliatory", "hardline", "neutral")
@@ -224,23 +207,8 @@ def test_three_way_model_trains_and_reports_one_vs_rest(tmp_path):
     assert "neutral" not in doc.shares
 
 
-def test_balanced_class_weights_train(tmp_path):
-    from hydra import compose, initialize_config_dir
-
-    from stance.config import CONFIG_DIR, PRIMARY_CONFIG
-
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose(
-            config_name=PRIMARY_CONFIG,
-            overrides=[
-                "experiment=balanced",
-                "debug=smoke",
-                "trainer.gradient_accumulation_steps=2",
-                f"output_root={tmp_path / 'outputs'}",
-                f"data.output_dir={tmp_path / 'prepared'}",
-                f"data.inputs=[{FIXTURES / 'labelled.jsonl'}]",
-            ],
-        )
+def test_balanced_class_weights_train(smoke_config):
+    cfg = smoke_config("experiment=balanced", "trainer.gradient_accumulation_steps=2")
     result = train(cfg)
     history = result["metrics"]["history"]
     losses = [h["loss"] for h in history if "loss" in h]

@@ -3,10 +3,8 @@
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 
 from stance import StanceClassifier
-from stance.config import CONFIG_DIR, PRIMARY_CONFIG
 from stance.modeling import resolve_model_source
 from stance.train import train
 
@@ -19,22 +17,14 @@ def test_default_model_id_resolves_to_the_installed_package_without_network():
 
 
 @pytest.mark.slow
-def test_default_model_trains_exports_and_reloads(tmp_path):
+def test_default_model_trains_exports_and_reloads(smoke_config):
     from transformers import pipeline
 
     from stance.onnx_backend import export_onnx
 
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose(
-            config_name=PRIMARY_CONFIG,
-            overrides=[
-                f"output_root={tmp_path / 'outputs'}",
-                f"data.output_dir={tmp_path / 'prepared'}",
-                f"data.inputs=[{FIXTURES / 'labelled.jsonl'}]",
-                "debug=smoke",
-                "trainer.max_steps=4",
-            ],
-        )
+    # debug=smoke switches to the tiny model: put the real default back
+    cfg = smoke_config("model.name_or_path=sentence-transformers/all-MiniLM-L6-v2", "trainer.max_steps=4")
+    assert cfg.model.name_or_path == "sentence-transformers/all-MiniLM-L6-v2"
     result = train(cfg)
     texts = ["We remain ready to resume talks without preconditions.", "Any incursion will be met with force.", "Never."]
     clf = StanceClassifier.from_pretrained(result["model_dir"])

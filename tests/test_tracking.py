@@ -3,29 +3,16 @@
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 
-from stance.config import CONFIG_DIR, PRIMARY_CONFIG
 from stance.train import train
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def test_mlflow_logs_params_metrics_and_report(tmp_path, tiny_model_dir, monkeypatch):
+def test_mlflow_logs_params_metrics_and_report(tmp_path, tiny_model_dir, monkeypatch, smoke_config):
     mlflow = pytest.importorskip("mlflow")
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose(
-            config_name=PRIMARY_CONFIG,
-            overrides=[
-                f"model.name_or_path={tiny_model_dir}",
-                f"output_root={tmp_path / 'outputs'}",
-                f"data.output_dir={tmp_path / 'prepared'}",
-                f"data.inputs=[{FIXTURES / 'labelled.jsonl'}]",
-                "debug=smoke",
-                "trainer.report_to=[tensorboard,mlflow]",
-            ],
-        )
+    cfg = smoke_config(f"model.name_or_path={tiny_model_dir}", "trainer.report_to=[tensorboard,mlflow]")
     result = train(cfg)
     mlflow.set_tracking_uri((tmp_path / "outputs" / "mlruns").resolve().as_uri())
     runs = mlflow.search_runs(experiment_names=["stance"], output_format="list")
