@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, overload
@@ -16,6 +17,9 @@ from stance.errors import StanceError
 SETTINGS_FILE = "stance.json"
 UNCERTAIN = "uncertain"
 NEUTRAL = "neutral"
+# sentences tokenised and length-sorted together: large enough for tight batches, small enough
+# that a million-sentence archive never sits in memory as token ids all at once
+SORT_WINDOW = 4096
 
 
 @dataclass
@@ -73,8 +77,13 @@ class StanceClassifier:
         batch_size: int = 64,
         min_confidence: float | None = None,
         allow_pickle_weights: bool = False,
+        onnx_rescore: bool = True,
     ) -> StanceClassifier:
-        """Load a folder written by `stance-train` (or any save_pretrained classifier folder)."""
+        """Load a folder written by `stance-train` (or any save_pretrained classifier folder).
+
+        `backend="onnx"` runs the int8 graph written by `stance-export` when there is one; with
+        `onnx_rescore`, its near ties are scored again with the fp32 graph (see `stance.onnx_backend`).
+        """
         from stance.modeling import load_tokenizer, saved_labels
 
         folder = Path(path).expanduser()
@@ -89,7 +98,7 @@ class StanceClassifier:
 
             labels = saved_labels(folder)
             tokenizer = load_tokenizer(str(folder))
-            engine = OnnxBackend.load(folder)
+            engine = OnnxBackend.load(folder, rescore=onnx_rescore)
         else:
             raise StanceError(f"unknown backend '{backend}'", where="predict.backend", fix="use torch or onnx")
         return cls(
@@ -105,30 +114,49 @@ class StanceClassifier:
     def logits(self, texts: Sequence[str]) -> np.ndarray:
         """Raw (uncalibrated) logits, in input order.
 
-        Sentences are batched in order of length so that each batch pads to a similar length, and
-        each batch is tokenised once.
+        Each window of sentences is tokenised in one call, sorted by token count and cut into
+        batches, so a batch pads only to the longest of near-equal lengths; backends that declare
+        `workers > 1` (ONNX Runtime) score several batches at once.
         """
         texts = [str(t) for t in texts]
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         if not texts:
             return out
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        starts = range(0, len(texts), self.batch_size)
-        if self.progress and len(starts) > 4:
+        workers = int(getattr(self.backend, "workers", 1))
+        pool = ThreadPoolExecutor(workers) if workers > 1 else None
+        bar = None
+        if self.progress and len(texts) > 4 * self.batch_size:
             from tqdm.auto import tqdm
 
-            starts = tqdm(starts, desc="scoring", unit="batch", disable=None, leave=False)
-        for start in starts:
-            index = order[start : start + self.batch_size]
-            batch = self.tokenizer(
-                [texts[i] for i in index],
-                padding=True,
-                truncation=True,
-                max_length=self.max_length,
-                return_tensors="np",
-            )
-            out[index] = self.backend(dict(batch))
+            bar = tqdm(total=len(texts), desc="scoring", unit="sentence", disable=None, leave=False)
+        try:
+            for offset in range(0, len(texts), SORT_WINDOW):
+                batches = self._length_sorted_batches(texts[offset : offset + SORT_WINDOW])
+                scored = pool.map(self._score, batches) if pool else map(self._score, batches)
+                for index, logits in scored:
+                    out[offset + index] = logits
+                    if bar is not None:
+                        bar.update(len(index))
+        finally:
+            if pool is not None:
+                pool.shutdown()
+            if bar is not None:
+                bar.close()
         return out
+
+    def _length_sorted_batches(self, texts: list[str]) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
+        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)
+        order = np.argsort([len(ids) for ids in encoded["input_ids"]], kind="stable")
+        batches = []
+        for start in range(0, len(order), self.batch_size):
+            index = order[start : start + self.batch_size]
+            features = {name: [values[i] for i in index] for name, values in encoded.items()}
+            batches.append((index, dict(self.tokenizer.pad(features, return_tensors="np"))))
+        return batches
+
+    def _score(self, item: tuple[np.ndarray, dict[str, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+        index, batch = item
+        return index, self.backend(batch)
 
     def predict_proba(self, texts: str | Sequence[str]) -> np.ndarray:
         """Calibrated class probabilities, columns in `self.labels` order."""

@@ -104,6 +104,7 @@ class PredictConfig:
     text_column: str = "text"
     min_confidence: float | None = None
     backend: str = "torch"
+    onnx_rescore: bool = True
     batch_size: int = 64
 
 
@@ -112,6 +113,7 @@ class ExportConfig:
     quantize: bool = True
     opset: int = 17
     check_sentences: int = 400
+    rescore_quantile: float = 0.95
 
 
 @dataclass

@@ -8,6 +8,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from stance.cli import run_hydra_app
+from stance.errors import StanceError
 
 
 def export(cfg: DictConfig) -> dict[str, Any]:
@@ -17,15 +18,32 @@ def export(cfg: DictConfig) -> dict[str, Any]:
     from stance.onnx_backend import export_onnx
     from stance.resources import resource_path
 
+    if not 0 < cfg.export.rescore_quantile <= 1:
+        raise StanceError(
+            f"export.rescore_quantile={cfg.export.rescore_quantile} is not a quantile",
+            where="export.rescore_quantile",
+            fix="give a number in (0, 1], e.g. 0.95",
+        )
     texts: list[str] = []
     for path in sorted(resource_path("corpus").glob("*.jsonl")):
         texts.extend(json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
     texts = texts[:: max(1, len(texts) // cfg.export.check_sentences)][: cfg.export.check_sentences]
-    report = export_onnx(Path(cfg.model_dir), quantize=cfg.export.quantize, opset=cfg.export.opset, check_texts=texts)
+    report = export_onnx(
+        Path(cfg.model_dir),
+        quantize=cfg.export.quantize,
+        opset=cfg.export.opset,
+        check_texts=texts,
+        rescore_quantile=cfg.export.rescore_quantile,
+    )
     for name in report["files"]:
         print(
             f"{Path(cfg.model_dir) / name}: labels agree with torch on "
             f"{report.get(f'label_agreement_{name}', float('nan')):.2%} of {len(texts)} sentences"
+        )
+    if "rescore_margin" in report:
+        print(
+            f"int8 with near ties (top-two logit gap < {report['rescore_margin']:.3f}, {report['rescored_share']:.1%} of sentences) "
+            f"scored again in fp32: labels agree with torch on {report['label_agreement_int8_rescored']:.2%}"
         )
     return report
 

@@ -65,6 +65,7 @@ def predict(cfg: DictConfig) -> dict[str, Any]:
         batch_size=p.batch_size,
         min_confidence=p.min_confidence,
         allow_pickle_weights=cfg.model.allow_pickle_weights,
+        onnx_rescore=p.onnx_rescore,
     )
     clf.progress = True
     sentences, articles = read_inputs(p.input, p.text_column)
