@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, overload
@@ -116,32 +118,27 @@ class StanceClassifier:
 
         Each window of sentences is tokenised in one call, sorted by token count and cut into
         batches, so a batch pads only to the longest of near-equal lengths; backends that declare
-        `workers > 1` (ONNX Runtime) score several batches at once.
+        `workers > 1` score that many batches at once.
         """
         texts = [str(t) for t in texts]
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         if not texts:
             return out
         workers = int(getattr(self.backend, "workers", 1))
-        pool = ThreadPoolExecutor(workers) if workers > 1 else None
-        bar = None
-        if self.progress and len(texts) > 4 * self.batch_size:
-            from tqdm.auto import tqdm
+        with ExitStack() as stack:
+            stack.enter_context(getattr(self.backend, "scoring", nullcontext)())
+            pool = stack.enter_context(ThreadPoolExecutor(workers)) if workers > 1 else None
+            bar = None
+            if self.progress and len(texts) > 4 * self.batch_size:
+                from tqdm.auto import tqdm
 
-            bar = tqdm(total=len(texts), desc="scoring", unit="sentence", disable=None, leave=False)
-        try:
+                bar = stack.enter_context(tqdm(total=len(texts), desc="scoring", unit="sentence", disable=None, leave=False))
             for offset in range(0, len(texts), SORT_WINDOW):
                 batches = self._length_sorted_batches(texts[offset : offset + SORT_WINDOW])
-                scored = pool.map(self._score, batches) if pool else map(self._score, batches)
-                for index, logits in scored:
+                for index, logits in pool.map(self._score, batches) if pool else map(self._score, batches):
                     out[offset + index] = logits
                     if bar is not None:
                         bar.update(len(index))
-        finally:
-            if pool is not None:
-                pool.shutdown()
-            if bar is not None:
-                bar.close()
         return out
 
     def _length_sorted_batches(self, texts: list[str]) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
@@ -217,10 +214,29 @@ class StanceClassifier:
 
 
 class TorchBackend:
-    """Runs a transformers model under `torch.inference_mode`."""
+    """Runs a transformers model under `torch.inference_mode`.
 
-    def __init__(self, model: Any) -> None:
+    On CPU, batches run one per core, each on one intra-op thread: the short matrix products of
+    sentence batches keep one thread busy better than they split across several.
+    """
+
+    def __init__(self, model: Any, workers: int | None = None) -> None:
         self.model = model
+        on_cpu = next(model.parameters()).device.type == "cpu"
+        self.workers = (workers or available_cores()) if on_cpu else 1
+
+    @contextmanager
+    def scoring(self) -> Iterator[None]:
+        """torch's intra-op thread count is process-wide: one thread per batch while scoring, then restored."""
+        import torch
+
+        before = torch.get_num_threads()
+        if self.workers > 1:
+            torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         import torch
@@ -229,6 +245,13 @@ class TorchBackend:
         with torch.inference_mode():
             inputs = {k: torch.from_numpy(np.asarray(v)).to(device) for k, v in batch.items()}
             return self.model(**inputs).logits.float().cpu().numpy()
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def read_settings(folder: Path) -> dict[str, Any]:

@@ -9,25 +9,18 @@ again with the fp32 graph, so labels match torch almost always at a small cost i
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from stance.classifier import available_cores
 from stance.errors import StanceError
 
 FP32_FILE = "model.onnx"
 INT8_FILE = "model.int8.onnx"
 REPORT_FILE = "onnx_export.json"
-
-
-def available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 class OnnxBackend:

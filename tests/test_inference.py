@@ -41,7 +41,7 @@ def one_at_a_time(clf: StanceClassifier, texts: list[str]) -> np.ndarray:
 
 
 class ParallelWrapper:
-    """Makes the classifier take its thread-pool path around any backend."""
+    """Counts the calls of a backend run on the classifier's thread pool."""
 
     def __init__(self, inner):
         self.inner, self.workers, self.calls = inner, 2, 0
@@ -52,12 +52,18 @@ class ParallelWrapper:
 
 
 def test_sorted_windows_give_the_logits_of_unpadded_single_sentences(tiny_classifier_dir, monkeypatch):
+    import torch
+
     import stance.classifier
 
     clf = StanceClassifier.from_pretrained(tiny_classifier_dir, batch_size=3)
     alone = one_at_a_time(clf, TEXTS)
     monkeypatch.setattr(stance.classifier, "SORT_WINDOW", 4)  # windows of 4 and 3 sentences: batches of 3, 1 and 3
-    np.testing.assert_allclose(clf.logits(TEXTS), alone, atol=1e-5)
+    threads = torch.get_num_threads()
+    for workers in (1, 2):
+        clf.backend.workers = workers
+        np.testing.assert_allclose(clf.logits(TEXTS), alone, atol=1e-5)
+        assert torch.get_num_threads() == threads  # one thread per batch only while scoring
     clf.backend = ParallelWrapper(clf.backend)
     np.testing.assert_allclose(clf.logits(TEXTS), alone, atol=1e-5)
     assert clf.backend.calls == 3
