@@ -208,7 +208,8 @@ def fine_tune(
         model=model,
         args=args,
         train_dataset=encoded["train"],
-        eval_dataset=encoded["validation"] if has_validation else None,
+        # order does not change the metrics, and length-sorted evaluation batches hardly pad
+        eval_dataset=encoded["validation"].sort("length") if has_validation else None,
         data_collator=DataCollatorWithPadding(tokenizer),
         processing_class=tokenizer,
         compute_metrics=compute_metrics,
