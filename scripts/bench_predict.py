@@ -65,12 +65,13 @@ def main() -> int:
     import torch
     from transformers import pipeline
 
+    from stance.export import corpus_sample
     from stance.onnx_backend import INT8_FILE, export_onnx, read_export_report
 
     texts = benchmark_sentences(args.sentences)
     if not (args.model_dir / INT8_FILE).exists() or "rescore_margin" not in read_export_report(args.model_dir):
         print(f"exporting ONNX graphs into {args.model_dir} (as `stance-export` does)", file=sys.stderr)
-        export_onnx(args.model_dir, quantize=True, check_texts=texts[:400])
+        export_onnx(args.model_dir, quantize=True, check_texts=corpus_sample(400))
     pipe = pipeline("text-classification", model=str(args.model_dir), device="cpu")
     ours = StanceClassifier.from_pretrained(args.model_dir, batch_size=64)
     onnx = StanceClassifier.from_pretrained(args.model_dir, backend="onnx", batch_size=64)

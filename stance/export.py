@@ -13,10 +13,7 @@ from stance.errors import StanceError
 
 def export(cfg: DictConfig) -> dict[str, Any]:
     """Export `cfg.model_dir` to ONNX; labels are checked against torch on sentences of the corpus."""
-    import json
-
     from stance.onnx_backend import export_onnx
-    from stance.resources import resource_path
 
     if not 0 < cfg.export.rescore_quantile <= 1:
         raise StanceError(
@@ -24,10 +21,7 @@ def export(cfg: DictConfig) -> dict[str, Any]:
             where="export.rescore_quantile",
             fix="give a number in (0, 1], e.g. 0.95",
         )
-    texts: list[str] = []
-    for path in sorted(resource_path("corpus").glob("*.jsonl")):
-        texts.extend(json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
-    texts = texts[:: max(1, len(texts) // cfg.export.check_sentences)][: cfg.export.check_sentences]
+    texts = corpus_sample(cfg.export.check_sentences)
     report = export_onnx(
         Path(cfg.model_dir),
         quantize=cfg.export.quantize,
@@ -46,6 +40,18 @@ def export(cfg: DictConfig) -> dict[str, Any]:
             f"scored again in fp32: labels agree with torch on {report['label_agreement_int8_rescored']:.2%}"
         )
     return report
+
+
+def corpus_sample(n: int) -> list[str]:
+    """`n` sentences spread evenly over the bundled corpus."""
+    import json
+
+    from stance.resources import resource_path
+
+    texts: list[str] = []
+    for path in sorted(resource_path("corpus").glob("*.jsonl")):
+        texts.extend(json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return texts[:: max(1, len(texts) // n)][:n]
 
 
 main = run_hydra_app(export)

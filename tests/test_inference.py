@@ -116,3 +116,11 @@ def test_onnx_export_measures_int8_noise_and_the_backend_uses_it(tiny_classifier
     # fp32 ONNX reproduces torch's logits, batch by batch, through the parallel path
     fp32 = StanceClassifier(OnnxBackend(folder / FP32_FILE, workers=2), torch_clf.tokenizer, torch_clf.labels)
     np.testing.assert_allclose(fp32.logits(texts), torch_clf.logits(texts), atol=1e-4)
+
+
+def test_export_refuses_a_rescore_quantile_outside_0_1(smoke_config):
+    from stance.errors import StanceError
+    from stance.export import export
+
+    with pytest.raises(StanceError, match="export.rescore_quantile=1.5 is not a quantile"):
+        export(smoke_config("export.rescore_quantile=1.5"))
