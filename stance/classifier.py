@@ -116,18 +116,20 @@ class StanceClassifier:
     def logits(self, texts: Sequence[str]) -> np.ndarray:
         """Raw (uncalibrated) logits, in input order.
 
-        Each window of sentences is tokenised in one call, sorted by token count and cut into
-        batches, so a batch pads only to the longest of near-equal lengths; backends that declare
-        `workers > 1` score that many batches at once.
+        Each window of sentences is tokenised in one call, sorted by token count (longest first)
+        and cut into batches, so a batch pads only to the longest of near-equal lengths; backends
+        that declare `workers > 1` score that many batches at once.
         """
         texts = [str(t) for t in texts]
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         if not texts:
             return out
-        workers = int(getattr(self.backend, "workers", 1))
+        workers = int(getattr(self.backend, "workers", 1)) if len(texts) > self.batch_size else 1
         with ExitStack() as stack:
-            stack.enter_context(getattr(self.backend, "scoring", nullcontext)())
-            pool = stack.enter_context(ThreadPoolExecutor(workers)) if workers > 1 else None
+            pool = None
+            if workers > 1:
+                stack.enter_context(getattr(self.backend, "parallel_scoring", nullcontext)())
+                pool = stack.enter_context(ThreadPoolExecutor(workers))
             bar = None
             if self.progress and len(texts) > 4 * self.batch_size:
                 from tqdm.auto import tqdm
@@ -143,7 +145,8 @@ class StanceClassifier:
 
     def _length_sorted_batches(self, texts: list[str]) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
         encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)
-        order = np.argsort([len(ids) for ids in encoded["input_ids"]], kind="stable")
+        # longest first: the costliest batches start early and the parallel workers finish together
+        order = np.argsort([-len(ids) for ids in encoded["input_ids"]], kind="stable")
         batches = []
         for start in range(0, len(order), self.batch_size):
             index = order[start : start + self.batch_size]
@@ -226,13 +229,12 @@ class TorchBackend:
         self.workers = (workers or available_cores()) if on_cpu else 1
 
     @contextmanager
-    def scoring(self) -> Iterator[None]:
-        """torch's intra-op thread count is process-wide: one thread per batch while scoring, then restored."""
+    def parallel_scoring(self) -> Iterator[None]:
+        """torch's intra-op thread count is process-wide: one thread per batch while batches run in parallel, then restored."""
         import torch
 
         before = torch.get_num_threads()
-        if self.workers > 1:
-            torch.set_num_threads(1)
+        torch.set_num_threads(1)
         try:
             yield
         finally:
