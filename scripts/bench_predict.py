@@ -26,14 +26,12 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 import numpy as np  # noqa: E402
 
 from stance import StanceClassifier  # noqa: E402
-from stance.resources import resource_path  # noqa: E402
+from stance.resources import bundled_corpus_texts, resource_path  # noqa: E402
 from stance.segmentation import article_sentences  # noqa: E402
 
 
 def benchmark_sentences(n: int) -> list[str]:
-    texts: list[str] = []
-    for path in sorted(resource_path("corpus").glob("*.jsonl")):
-        texts += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = bundled_corpus_texts()
     for path in sorted(resource_path("raw_articles").glob("*.txt")):
         texts += article_sentences(path.read_text(encoding="utf-8-sig"))
     out = [texts[i % len(texts)] for i in range(n)]

@@ -12,11 +12,16 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     logits = np.asarray(logits, dtype=np.float64)
     labels = np.asarray(labels)
 
-    def nll(log_t: float) -> float:
-        return float(-log_softmax(logits / np.exp(log_t), axis=1)[np.arange(len(labels)), labels].mean())
-
-    result = minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded", options={"xatol": 1e-4})
+    result = minimize_scalar(
+        lambda log_t: negative_log_likelihood(logits, labels, np.exp(log_t)), bounds=(-3.0, 3.0), method="bounded", options={"xatol": 1e-4}
+    )
     return float(np.exp(result.x))
+
+
+def negative_log_likelihood(logits: np.ndarray, labels: np.ndarray, temperature: float = 1.0) -> float:
+    """Mean -log p(gold) under softmax(logits / temperature)."""
+    logits = np.asarray(logits, dtype=np.float64)
+    return float(-log_softmax(logits / temperature, axis=1)[np.arange(len(labels)), np.asarray(labels)].mean())
 
 
 def scaled_probabilities(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:

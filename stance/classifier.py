@@ -225,8 +225,8 @@ class TorchBackend:
 
     def __init__(self, model: Any, workers: int | None = None) -> None:
         self.model = model
-        on_cpu = next(model.parameters()).device.type == "cpu"
-        self.workers = (workers or available_cores()) if on_cpu else 1
+        self.device = next(model.parameters()).device
+        self.workers = (workers or available_cores()) if self.device.type == "cpu" else 1
 
     @contextmanager
     def parallel_scoring(self) -> Iterator[None]:
@@ -243,9 +243,8 @@ class TorchBackend:
     def __call__(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         import torch
 
-        device = next(self.model.parameters()).device
         with torch.inference_mode():
-            inputs = {k: torch.from_numpy(np.asarray(v)).to(device) for k, v in batch.items()}
+            inputs = {k: torch.from_numpy(np.asarray(v)).to(self.device) for k, v in batch.items()}
             return self.model(**inputs).logits.float().cpu().numpy()
 
 
@@ -257,13 +256,17 @@ def available_cores() -> int:
 
 
 def read_settings(folder: Path) -> dict[str, Any]:
-    path = folder / SETTINGS_FILE
+    return read_optional_json(folder / SETTINGS_FILE, fix="delete it or restore it from the run")
+
+
+def read_optional_json(path: Path, fix: str) -> dict[str, Any]:
+    """A JSON file written next to a model, or {} when it is absent."""
     if not path.exists():
         return {}
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
-        raise StanceError(f"cannot parse {SETTINGS_FILE} ({err})", where=str(path), fix="delete it or restore it from the run") from None
+        raise StanceError(f"cannot parse {path.name} ({err})", where=str(path), fix=fix) from None
 
 
 def write_settings(folder: Path, settings: dict[str, Any]) -> None:

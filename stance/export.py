@@ -44,13 +44,9 @@ def export(cfg: DictConfig) -> dict[str, Any]:
 
 def corpus_sample(n: int) -> list[str]:
     """`n` sentences spread evenly over the bundled corpus."""
-    import json
+    from stance.resources import bundled_corpus_texts
 
-    from stance.resources import resource_path
-
-    texts: list[str] = []
-    for path in sorted(resource_path("corpus").glob("*.jsonl")):
-        texts.extend(json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    texts = bundled_corpus_texts()
     return texts[:: max(1, len(texts) // n)][:n]
 
 

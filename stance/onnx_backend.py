@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from stance.classifier import available_cores
+from stance.classifier import available_cores, read_optional_json
 from stance.errors import StanceError
 
 FP32_FILE = "model.onnx"
@@ -70,7 +70,6 @@ class NearTieRescorer:
     def __init__(self, fast: OnnxBackend, exact: OnnxBackend, margin: float) -> None:
         self.fast, self.exact, self.margin = fast, exact, margin
         self.workers = fast.workers
-        self.path = fast.path
 
     def __call__(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         logits = self.fast(batch)
@@ -86,13 +85,7 @@ def top_two_gap(logits: np.ndarray) -> np.ndarray:
 
 
 def read_export_report(folder: Path) -> dict[str, Any]:
-    path = folder / REPORT_FILE
-    if not path.exists():
-        return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise StanceError(f"cannot parse {REPORT_FILE} ({err})", where=str(path), fix="run stance-export again") from None
+    return read_optional_json(folder / REPORT_FILE, fix="run stance-export again")
 
 
 def export_onnx(
@@ -169,15 +162,16 @@ def export_onnx(
             logits = clf.logits(check_texts)
             return float(np.mean(logits.argmax(axis=1) == reference.argmax(axis=1))), logits
 
+        backends = {name: OnnxBackend(model_dir / name) for name in report["files"]}
         scored = {}
-        for name in report["files"]:
-            report[f"label_agreement_{name}"], scored[name] = agreement(OnnxBackend(model_dir / name))
+        for name, backend in backends.items():
+            report[f"label_agreement_{name}"], scored[name] = agreement(backend)
         report["check_sentences"] = len(check_texts)
         if quantize:
             logits = scored[INT8_FILE]
             noise = np.ptp(logits - reference, axis=1)
             margin = float(np.quantile(noise, rescore_quantile))
-            rescorer = NearTieRescorer(OnnxBackend(model_dir / INT8_FILE), OnnxBackend(fp32), margin)
+            rescorer = NearTieRescorer(backends[INT8_FILE], backends[FP32_FILE], margin)
             report["rescore_margin"] = margin
             report["rescore_quantile"] = rescore_quantile
             report["rescored_share"] = float(np.mean(top_two_gap(logits) < margin))

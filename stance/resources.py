@@ -26,6 +26,16 @@ def resource_path(name: str) -> Path:
 TINY_RANDOM_BERT = "stance/tiny-random-bert"
 
 
+def bundled_corpus_texts() -> list[str]:
+    """The sentences of the bundled corpus, file by file in name order."""
+    import json
+
+    texts: list[str] = []
+    for path in sorted(resource_path("corpus").glob("*.jsonl")):
+        texts.extend(json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return texts
+
+
 def tiny_random_bert() -> Path:
     """A 2-layer, 32-wide BERT with random weights and the real MiniLM tokenizer, built once from a config.
 

@@ -67,7 +67,7 @@ def _finish(
 ) -> dict[str, Any]:
     """Calibrate, save, evaluate and publish a finished training run (rank 0 only)."""
     from stance.atomic import atomic_directory
-    from stance.calibration import expected_calibration_error, fit_temperature, scaled_probabilities
+    from stance.calibration import expected_calibration_error, fit_temperature, negative_log_likelihood, scaled_probabilities
     from stance.classifier import StanceClassifier, TorchBackend, write_settings
     from stance.evaluation import LabelledRows, evaluate_classifier
     from stance.modelcard import write_model_card
@@ -86,8 +86,8 @@ def _finish(
             "temperature": clf.temperature,
             "validation_ece_before": expected_calibration_error(scaled_probabilities(vlogits, 1.0), vgold, cfg.eval.calibration_bins),
             "validation_ece_after": expected_calibration_error(scaled_probabilities(vlogits, clf.temperature), vgold, cfg.eval.calibration_bins),
-            "validation_nll_before": _nll(scaled_probabilities(vlogits, 1.0), vgold),
-            "validation_nll_after": _nll(scaled_probabilities(vlogits, clf.temperature), vgold),
+            "validation_nll_before": negative_log_likelihood(vlogits, vgold),
+            "validation_nll_after": negative_log_likelihood(vlogits, vgold, clf.temperature),
         }
 
     with atomic_directory(run_dir) as tmp:
@@ -147,12 +147,6 @@ def _finish(
         "metrics": summary,
         "validation_macro_f1": outcome.best_metric,
     }
-
-
-def _nll(proba: Any, gold: Any) -> float:
-    import numpy as np
-
-    return float(-np.mean(np.log(np.clip(proba[np.arange(len(gold)), gold], 1e-12, 1.0))))
 
 
 def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
