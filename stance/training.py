@@ -135,7 +135,6 @@ def fine_tune(
     from transformers import (
         DataCollatorWithPadding,
         EarlyStoppingCallback,
-        Trainer,
         TrainerCallback,
         TrainingArguments,
         set_seed,
@@ -201,10 +200,11 @@ def fine_tune(
             return control
 
     callbacks: list[Any] = [StopOnInterrupt()]
+    SortedEvalTrainer = sorted_eval_trainer_class()
     if has_validation and opts.early_stopping_patience > 0:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=opts.early_stopping_patience))
 
-    trainer = Trainer(
+    trainer = SortedEvalTrainer(
         model=model,
         args=args,
         train_dataset=encoded["train"],
@@ -245,6 +245,26 @@ def fine_tune(
         world_size=args.world_size,
         global_batch_size=args.per_device_train_batch_size * args.world_size * args.gradient_accumulation_steps,
     )
+
+
+def sorted_eval_trainer_class() -> type:
+    from torch.utils.data import SequentialSampler
+    from transformers import Trainer
+
+    class SortedEvalTrainer(Trainer):
+        """Evaluates rows in the order given (our validation split is sorted by length).
+
+        With length-grouped training, the stock Trainer also draws evaluation rows through a
+        LengthGroupedSampler, whose random megabatches undo the sort: on a small validation split
+        each batch of 64 is a random sample padded to its longest row, twice the compute.
+        """
+
+        def _get_eval_sampler(self, eval_dataset: Any) -> Any:
+            if self.args.world_size > 1 or eval_dataset is None:
+                return super()._get_eval_sampler(eval_dataset)
+            return SequentialSampler(eval_dataset)
+
+    return SortedEvalTrainer
 
 
 def by_length(dataset: Any) -> Any:
