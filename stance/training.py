@@ -200,11 +200,10 @@ def fine_tune(
             return control
 
     callbacks: list[Any] = [StopOnInterrupt()]
-    SortedEvalTrainer = sorted_eval_trainer_class()
     if has_validation and opts.early_stopping_patience > 0:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=opts.early_stopping_patience))
 
-    trainer = SortedEvalTrainer(
+    trainer = sorted_eval_trainer_class()(
         model=model,
         args=args,
         train_dataset=encoded["train"],
@@ -248,6 +247,7 @@ def fine_tune(
 
 
 def sorted_eval_trainer_class() -> type:
+    """The Trainer subclass below; built on call so that importing this module does not import transformers."""
     from torch.utils.data import SequentialSampler
     from transformers import Trainer
 
@@ -260,9 +260,8 @@ def sorted_eval_trainer_class() -> type:
         """
 
         def _get_eval_sampler(self, eval_dataset: Any) -> Any:
-            if self.args.world_size > 1 or eval_dataset is None:
-                return super()._get_eval_sampler(eval_dataset)
-            return SequentialSampler(eval_dataset)
+            # with several processes, accelerate shards this sequence of batches between them
+            return SequentialSampler(eval_dataset) if eval_dataset is not None else None
 
     return SortedEvalTrainer
 
