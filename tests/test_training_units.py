@@ -22,25 +22,29 @@ def test_no_weights_and_unknown_mode():
         class_weight_vector("inverse", ("a", "b"), np.array([0, 1]), {})
 
 
-def test_length_grouped_training_still_evaluates_rows_in_the_given_order(tmp_path):
+def test_length_grouped_training_still_evaluates_rows_in_length_order(tmp_path):
     import datasets
     import torch
     from transformers import TrainingArguments
 
     from stance.training import by_length, sorted_eval_trainer_class
 
-    rng = np.random.default_rng(0)
-    lengths = rng.integers(3, 60, size=300).tolist()
-    rows = datasets.Dataset.from_dict({"input_ids": [[1] * n for n in lengths], "length": lengths, "labels": [0] * len(lengths)})
+    lengths = np.random.default_rng(0).integers(3, 60, size=300).tolist()
+    rows = datasets.Dataset.from_dict({"input_ids": [[1] * n for n in lengths], "length": lengths})
     args = TrainingArguments(
         output_dir=str(tmp_path),
         per_device_eval_batch_size=64,
         train_sampling_strategy="group_by_length",
         length_column_name="length",
+        remove_unused_columns=False,
         use_cpu=True,
         report_to="none",
     )
-    trainer = sorted_eval_trainer_class()(model=torch.nn.Linear(1, 1), args=args)
-    order = list(trainer._get_eval_sampler(by_length(rows)))
-    assert order == list(range(len(rows)))
-    assert sorted(by_length(rows)["length"]) == by_length(rows)["length"]
+    trainer = sorted_eval_trainer_class()(
+        model=torch.nn.Linear(1, 1),
+        args=args,
+        eval_dataset=by_length(rows),
+        data_collator=lambda batch: {"length": torch.tensor([row["length"] for row in batch])},
+    )
+    seen = torch.cat([batch["length"] for batch in trainer.get_eval_dataloader()]).tolist()
+    assert seen == sorted(lengths)
