@@ -26,7 +26,7 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 import numpy as np  # noqa: E402
 
 from stance import StanceClassifier  # noqa: E402
-from stance.resources import bundled_corpus_texts, resource_path  # noqa: E402
+from stance.resources import bundled_corpus_texts, corpus_sample, resource_path  # noqa: E402
 from stance.segmentation import article_sentences  # noqa: E402
 
 
@@ -63,7 +63,6 @@ def main() -> int:
     import torch
     from transformers import pipeline
 
-    from stance.export import corpus_sample
     from stance.onnx_backend import INT8_FILE, export_onnx, read_export_report
 
     texts = benchmark_sentences(args.sentences)

@@ -8,19 +8,13 @@ from typing import Any
 from omegaconf import DictConfig
 
 from stance.cli import run_hydra_app
-from stance.errors import StanceError
 
 
 def export(cfg: DictConfig) -> dict[str, Any]:
     """Export `cfg.model_dir` to ONNX; labels are checked against torch on sentences of the corpus."""
     from stance.onnx_backend import export_onnx
+    from stance.resources import corpus_sample
 
-    if not 0 < cfg.export.rescore_quantile <= 1:
-        raise StanceError(
-            f"export.rescore_quantile={cfg.export.rescore_quantile} is not a quantile",
-            where="export.rescore_quantile",
-            fix="give a number in (0, 1], e.g. 0.95",
-        )
     texts = corpus_sample(cfg.export.check_sentences)
     report = export_onnx(
         Path(cfg.model_dir),
@@ -40,14 +34,6 @@ def export(cfg: DictConfig) -> dict[str, Any]:
             f"scored again in fp32: labels agree with torch on {report['label_agreement_int8_rescored']:.2%}"
         )
     return report
-
-
-def corpus_sample(n: int) -> list[str]:
-    """`n` sentences spread evenly over the bundled corpus."""
-    from stance.resources import bundled_corpus_texts
-
-    texts = bundled_corpus_texts()
-    return texts[:: max(1, len(texts) // n)][:n]
 
 
 main = run_hydra_app(export)

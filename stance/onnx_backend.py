@@ -101,6 +101,12 @@ def export_onnx(
     two logits moves between torch and int8 per sentence; its `rescore_quantile` quantile becomes
     the re-scoring margin.
     """
+    if not 0 < rescore_quantile <= 1:
+        raise StanceError(
+            f"export.rescore_quantile={rescore_quantile} is not a quantile",
+            where="export.rescore_quantile",
+            fix="give a number in (0, 1], e.g. 0.95",
+        )
     import torch
 
     from stance.classifier import StanceClassifier

@@ -36,6 +36,12 @@ def bundled_corpus_texts() -> list[str]:
     return texts
 
 
+def corpus_sample(n: int) -> list[str]:
+    """`n` sentences spread evenly over the bundled corpus (the sentences ONNX export checks labels on)."""
+    texts = bundled_corpus_texts()
+    return texts[:: max(1, len(texts) // n)][:n]
+
+
 def tiny_random_bert() -> Path:
     """A 2-layer, 32-wide BERT with random weights and the real MiniLM tokenizer, built once from a config.
 
