@@ -26,8 +26,12 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 import numpy as np  # noqa: E402
 
 from stance import StanceClassifier  # noqa: E402
-from stance.resources import bundled_corpus_texts, corpus_sample, resource_path  # noqa: E402
-from stance.segmentation import article_sentences  # noqa: E402
+from stance.data.bundled import (
+    bundled_corpus_texts,
+    corpus_sample,
+    resource_path,  # noqa: E402
+)
+from stance.data.segmentation import article_sentences  # noqa: E402
 
 
 def benchmark_sentences(n: int) -> list[str]:
@@ -63,7 +67,8 @@ def main() -> int:
     import torch
     from transformers import pipeline
 
-    from stance.onnx_backend import INT8_FILE, export_onnx, read_export_report
+    from stance.inference.onnx_backend import INT8_FILE, read_export_report
+    from stance.inference.onnx_export import export_onnx
 
     texts = benchmark_sentences(args.sentences)
     if not (args.model_dir / INT8_FILE).exists() or "rescore_margin" not in read_export_report(args.model_dir):

@@ -7,7 +7,7 @@ same epochs, seed and learning rate, each in its own subprocess (so peak RSS is 
 
 - stock: every sentence padded to max_seq_length=128, no length grouping, batch 32
   (as `run_glue.py --pad_to_max_length`), HF Trainer;
-- stance: `stance.training.fine_tune` with the shipped defaults (dynamic padding, length-grouped
+- stance: `stance.modeling.fine_tuning.fine_tune` with the shipped defaults (dynamic padding, length-grouped
   batches, batch 32, per-epoch validation and checkpoints).
 
 Reported: sentences/s, seconds per epoch, peak RSS, achieved GFLOP/s (useful = on real tokens
@@ -50,7 +50,7 @@ def load_data(train_sentences: int, seed: int):
 
     from stance.cli import data_output_dir, prepare_options
     from stance.config import CONFIG_DIR, PRIMARY_CONFIG
-    from stance.preparation import is_current, load_prepared, prepare_dataset
+    from stance.data.dataset import is_current, load_prepared, prepare_dataset
 
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         cfg = compose(config_name=PRIMARY_CONFIG)
@@ -72,8 +72,8 @@ def worker(recipe: str, train_sentences: int, epochs: float, seed: int, out: Pat
     from sklearn.metrics import f1_score
     from transformers import Trainer, TrainingArguments, default_data_collator, set_seed
 
-    from stance.modeling import load_for_training, resolve_model_source
-    from stance.training import TrainOptions, fine_tune
+    from stance.modeling.fine_tuning import TrainOptions, fine_tune
+    from stance.modeling.loading import load_for_training, resolve_model_source
 
     ds, cfg = load_data(train_sentences, seed)
     labels = tuple(ds["train"].features["label"].names)

@@ -23,10 +23,10 @@ from hydra import compose, initialize_config_dir
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.metrics import f1_score
 
-from stance.baselines import fit_baselines
 from stance.cli import prepare_options
 from stance.config import CONFIG_DIR, PRIMARY_CONFIG
-from stance.preparation import load_prepared, prepare_dataset
+from stance.data.dataset import load_prepared, prepare_dataset
+from stance.evaluation.baselines import fit_baselines
 
 SPLITS = ("train", "validation", "test")
 

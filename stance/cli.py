@@ -73,7 +73,7 @@ def guarded(func: Callable[[DictConfig], Any]) -> Callable[[DictConfig], Any]:
     """Run a stage; user errors become one line and a non-zero exit (a traceback only if verbose)."""
 
     def wrapper(cfg: DictConfig) -> Any:
-        from stance.training import TrainingInterrupted
+        from stance.modeling.fine_tuning import TrainingInterrupted
 
         try:
             return func(cfg)
@@ -115,7 +115,7 @@ def data_output_dir(data: Any) -> Path:
 
 
 def label_scheme(data: Any):
-    from stance.labels import LabelScheme
+    from stance.data.labels import LabelScheme
 
     try:
         return LabelScheme(tuple(data.labels), tuple(data.drop_labels), dict(data.synonyms))
@@ -124,8 +124,8 @@ def label_scheme(data: Any):
 
 
 def prepare_options(data: Any):
-    from stance.preparation import PrepareOptions
-    from stance.readers import Columns
+    from stance.data.dataset import PrepareOptions
+    from stance.data.readers import Columns
 
     return PrepareOptions(
         inputs=list(data.inputs),
@@ -151,6 +151,6 @@ def options_from(kind: type[T], section: dict[str, Any], **extra: Any) -> T:
 
 
 def eval_options(cfg: DictConfig):
-    from stance.evaluation import EvalOptions
+    from stance.evaluation.evaluator import EvalOptions
 
     return options_from(EvalOptions, OmegaConf.to_container(cfg.eval, resolve=True), seed=cfg.seed)

@@ -132,7 +132,7 @@ class StanceConfig:
 
 
 def _resource(name: str) -> str:
-    from stance.resources import resource_path
+    from stance.data.bundled import resource_path
 
     return str(resource_path(name))
 

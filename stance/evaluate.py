@@ -21,10 +21,10 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     external data: all of their rows are scored, and baselines train on the prepared train split
     when one exists.
     """
-    from stance.atomic import atomic_directory
-    from stance.classifier import StanceClassifier
-    from stance.evaluation import LabelledRows, evaluate_classifier, evaluate_documents
-    from stance.preparation import is_current, load_prepared
+    from stance.data.dataset import is_current, load_prepared
+    from stance.evaluation.evaluator import LabelledRows, evaluate_classifier, evaluate_documents
+    from stance.inference.classifier import StanceClassifier
+    from stance.runs.atomic import atomic_directory
 
     model_dir = Path(cfg.model_dir).expanduser()
     clf = StanceClassifier.from_pretrained(
@@ -74,9 +74,9 @@ def _check_labels(dataset: Any, clf: Any, where: Path) -> None:
 
 
 def _external_rows(cfg: DictConfig, clf: Any):
-    from stance.evaluation import LabelledRows
-    from stance.labels import LabelScheme
-    from stance.preparation import load_prepared, prepare_dataset
+    from stance.data.dataset import load_prepared, prepare_dataset
+    from stance.data.labels import LabelScheme
+    from stance.evaluation.evaluator import LabelledRows
 
     popts = prepare_options(cfg.data)
     drop = tuple(n for n in cfg.data.drop_labels if n not in clf.labels) + tuple(n for n in cfg.data.labels if n not in clf.labels)

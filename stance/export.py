@@ -12,8 +12,8 @@ from stance.cli import run_hydra_app
 
 def export(cfg: DictConfig) -> dict[str, Any]:
     """Export `cfg.model_dir` to ONNX; labels are checked against torch on sentences of the corpus."""
-    from stance.onnx_backend import export_onnx
-    from stance.resources import corpus_sample
+    from stance.data.bundled import corpus_sample
+    from stance.inference.onnx_export import export_onnx
 
     texts = corpus_sample(cfg.export.check_sentences)
     report = export_onnx(

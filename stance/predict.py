@@ -21,7 +21,7 @@ def read_inputs(source: str, text_column: str) -> tuple[list[dict[str, Any]], li
     A `.txt` file or stdin holds one sentence a line; `.csv`/`.jsonl` hold a text column; a folder
     holds raw articles (`.txt`, one article per file).
     """
-    from stance.readers import read_text_file
+    from stance.data.readers import read_text_file
 
     if source == "-":
         lines = sys.stdin.read().splitlines()
@@ -39,7 +39,7 @@ def read_inputs(source: str, text_column: str) -> tuple[list[dict[str, Any]], li
         lines = read_text_file(path).split("\n")
         return [{"id": i, "text": t.strip()} for i, t in enumerate(lines, start=1) if t.strip()], []
     if suffix in (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet"):
-        from stance.readers import Columns, read_source
+        from stance.data.readers import Columns, read_source
 
         columns = Columns(text=text_column, label=text_column)
         records = []
@@ -53,8 +53,8 @@ def read_inputs(source: str, text_column: str) -> tuple[list[dict[str, Any]], li
 
 def predict(cfg: DictConfig) -> dict[str, Any]:
     """Score `cfg.predict.input` with `cfg.model_dir`; return the records written and where."""
-    from stance.atomic import atomic_write_text
-    from stance.classifier import StanceClassifier
+    from stance.inference.classifier import StanceClassifier
+    from stance.runs.atomic import atomic_write_text
 
     p = cfg.predict
     if p.input is None:

@@ -11,7 +11,7 @@ from stance.cli import prepare_options, run_hydra_app
 
 def prepare(cfg: DictConfig) -> dict[str, Any]:
     """Prepare `cfg.data`; return the output folder and the statistics written to stats.json."""
-    from stance.preparation import prepare_dataset
+    from stance.data.dataset import prepare_dataset
 
     result = prepare_dataset(prepare_options(cfg.data))
     stats = result.stats

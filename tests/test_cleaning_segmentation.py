@@ -3,8 +3,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stance.cleaning import BoilerplateFilter, dedup_key, normalise_text
-from stance.segmentation import article_sentences, split_sentences
+from stance.data.cleaning import BoilerplateFilter, dedup_key, normalise_text
+from stance.data.segmentation import article_sentences, split_sentences
 
 RAW = Path(__file__).resolve().parents[1] / "data" / "raw_articles"
 

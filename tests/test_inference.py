@@ -54,11 +54,11 @@ class ParallelWrapper:
 def test_sorted_windows_give_the_logits_of_unpadded_single_sentences(tiny_classifier_dir, monkeypatch):
     import torch
 
-    import stance.classifier
+    import stance.inference.classifier
 
     clf = StanceClassifier.from_pretrained(tiny_classifier_dir, batch_size=3)
     alone = one_at_a_time(clf, TEXTS)
-    monkeypatch.setattr(stance.classifier, "SORT_WINDOW", 4)  # windows of 4 and 3 sentences: batches of 3, 1 and 3
+    monkeypatch.setattr(stance.inference.classifier, "SORT_WINDOW", 4)  # windows of 4 and 3 sentences: batches of 3, 1 and 3
     threads = torch.get_num_threads()
     for workers in (1, 2):
         clf.backend.workers = workers
@@ -71,7 +71,7 @@ def test_sorted_windows_give_the_logits_of_unpadded_single_sentences(tiny_classi
 
 
 def test_near_ties_are_scored_again_with_the_exact_backend():
-    from stance.onnx_backend import NearTieRescorer
+    from stance.inference.onnx_backend import NearTieRescorer
 
     class Fixed:
         workers = 1
@@ -96,7 +96,8 @@ def test_near_ties_are_scored_again_with_the_exact_backend():
 def test_onnx_export_measures_int8_noise_and_the_backend_uses_it(tiny_classifier_dir, tmp_path):
     import shutil
 
-    from stance.onnx_backend import FP32_FILE, INT8_FILE, NearTieRescorer, OnnxBackend, export_onnx
+    from stance.inference.onnx_backend import FP32_FILE, INT8_FILE, NearTieRescorer, OnnxBackend
+    from stance.inference.onnx_export import export_onnx
 
     folder = tmp_path / "model"
     shutil.copytree(tiny_classifier_dir, folder)

@@ -6,10 +6,10 @@ from datasets import ClassLabel, load_from_disk
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from stance.data.dataset import PrepareOptions, prepare_dataset
+from stance.data.labels import LabelScheme
+from stance.data.readers import Columns
 from stance.errors import StanceError
-from stance.labels import LabelScheme
-from stance.preparation import PrepareOptions, prepare_dataset
-from stance.readers import Columns
 
 FIXTURES = Path(__file__).parent / "fixtures"
 META = ["kind", "speaker", "counterpart", "region", "topic", "date"]

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from stance import StanceClassifier
-from stance.modeling import resolve_model_source
+from stance.modeling.loading import resolve_model_source
 from stance.train import train
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -20,7 +20,7 @@ def test_default_model_id_resolves_to_the_installed_package_without_network():
 def test_default_model_trains_exports_and_reloads(smoke_config):
     from transformers import pipeline
 
-    from stance.onnx_backend import export_onnx
+    from stance.inference.onnx_export import export_onnx
 
     # debug=smoke switches to the tiny model: put the real default back
     cfg = smoke_config("model.name_or_path=sentence-transformers/all-MiniLM-L6-v2", "trainer.max_steps=4")

@@ -83,7 +83,7 @@ def test_sigkill_mid_training_then_resume_matches_uninterrupted(tmp_path, tiny_m
 
 
 def test_prepare_train_predict_work_with_sockets_forbidden(tmp_path, tiny_model_dir, monkeypatch):
-    from stance.classifier import StanceClassifier
+    from stance.inference.classifier import StanceClassifier
 
     def refuse(*args, **kwargs):
         raise OSError("network access attempted during an offline run")

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from stance.data.splitting import assign_splits
 from stance.errors import StanceError
-from stance.splitting import assign_splits
 
 RATIOS = {"train": 0.8, "validation": 0.1, "test": 0.1}
 

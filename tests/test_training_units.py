@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from stance.errors import StanceError
-from stance.training import class_weight_vector
+from stance.modeling.fine_tuning import class_weight_vector
 
 
 def test_balanced_weights_are_inverse_frequency():
@@ -27,7 +27,7 @@ def test_length_grouped_training_still_evaluates_rows_in_length_order(tmp_path):
     import torch
     from transformers import TrainingArguments
 
-    from stance.training import by_length, sorted_eval_trainer_class
+    from stance.modeling.fine_tuning import by_length, sorted_eval_trainer_class
 
     lengths = np.random.default_rng(0).integers(3, 60, size=300).tolist()
     rows = datasets.Dataset.from_dict({"input_ids": [[1] * n for n in lengths], "length": lengths})

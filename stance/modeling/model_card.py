@@ -6,7 +6,17 @@ from pathlib import Path
 from typing import Any
 
 
-def write_model_card(model_dir: Path, cfg: Any, labels: tuple[str, ...], summary: dict[str, Any], stats: dict[str, Any]) -> Path:
+def write_model_card(
+    model_dir: Path,
+    *,
+    name: str,
+    base_model: str,
+    seed: int,
+    learning_rate: float,
+    labels: tuple[str, ...],
+    summary: dict[str, Any],
+    stats: dict[str, Any],
+) -> Path:
     test = summary["test"]
     splits = stats["splits"]
     rows = "\n".join(
@@ -19,9 +29,9 @@ pipeline_tag: text-classification
 tags: [stance, diplomacy, political-science]
 ---
 
-# Diplomatic stance classifier ({cfg.name})
+# Diplomatic stance classifier ({name})
 
-Fine-tuned from `{cfg.model.name_or_path}` with the `stance` package to label sentences from
+Fine-tuned from `{base_model}` with the `stance` package to label sentences from
 diplomatic text as {", ".join(f"`{name}`" for name in labels)}.
 
 ## Use
@@ -56,7 +66,7 @@ Dropped at preparation: {", ".join(f"{k} {v}" for k, v in stats["dropped"].items
 | TF-IDF + logistic regression macro-F1 | {test.get("tfidf_lr_macro_f1", float("nan")):.3f} |
 | expected calibration error after temperature scaling | {test["ece_after"]:.3f} (before {test["ece_before"]:.3f}) |
 
-Training: {summary["train"]["steps"]} optimiser steps, seed {cfg.seed}, learning rate {cfg.trainer.learning_rate}.
+Training: {summary["train"]["steps"]} optimiser steps, seed {seed}, learning rate {learning_rate}.
 
 ## Intended use and limits
 

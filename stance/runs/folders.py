@@ -12,7 +12,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from stance.atomic import point_symlink
+from stance.runs.atomic import point_symlink
 
 TRACKED_PACKAGES = ("stance", "torch", "transformers", "datasets", "scikit-learn", "hydra-core", "numpy", "tokenizers", "safetensors")
 

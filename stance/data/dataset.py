@@ -14,13 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from stance.atomic import atomic_directory
-from stance.cleaning import BoilerplateFilter, dedup_key, normalise_text
+from stance.data.cleaning import BoilerplateFilter, dedup_key, normalise_text
+from stance.data.labels import DROP, LabelScheme
+from stance.data.readers import Columns, RawRow, discover, read_source
+from stance.data.segmentation import article_sentences
+from stance.data.splitting import assign_splits
 from stance.errors import StanceError
-from stance.labels import DROP, LabelScheme
-from stance.readers import Columns, RawRow, discover, read_source
-from stance.segmentation import article_sentences
-from stance.splitting import assign_splits
+from stance.runs.atomic import atomic_directory
 
 SPLITS = ("train", "validation", "test")
 UNLABELLED = "unlabelled"

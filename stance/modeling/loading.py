@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from stance.errors import StanceError
-from stance.resources import bundled_model_path
+from stance.modeling.sources import bundled_model_path
 
 PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
 SAFE_WEIGHTS = ("model.safetensors", "model.safetensors.index.json")

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import pysbd
 
-from stance.cleaning import BoilerplateFilter, normalise_text
+from stance.data.cleaning import BoilerplateFilter, normalise_text
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,7 @@
 """Read labelled files (CSV, JSONL, Parquet, `datasets` on disk) and raw articles into plain rows.
 
 Every reader yields `RawRow`s that still carry the raw label cell; label mapping, cleaning and
-de-duplication happen later in `stance.preparation`. Every problem is raised as a `StanceError`
+de-duplication happen later in `stance.data.dataset`. Every problem is raised as a `StanceError`
 naming the file, the row or line, the field and the fix.
 """
 

@@ -13,15 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from stance.calibration import expected_calibration_error, scaled_probabilities
 from stance.errors import StanceError
-from stance.metrics import (
+from stance.evaluation.metrics import (
     bootstrap_ci,
     classification_metrics,
     coverage_curve,
     fast_macro_f1,
     threshold_for_accuracy,
 )
+from stance.modeling.calibration import expected_calibration_error, scaled_probabilities
 
 BREAKDOWN_COLUMNS = ("kind", "tags", "region", "topic", "source")
 HEADLINE = ("accuracy", "balanced_accuracy", "macro_f1", "weighted_f1", "mcc", "cohen_kappa", "roc_auc", "pr_auc", "log_loss", "brier")
@@ -77,7 +77,7 @@ def evaluate_classifier(
     documents: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write metrics.json, predictions.csv, errors.csv, plots, report.md and report.html to `out_dir`."""
-    from stance import plots
+    from stance.evaluation import plots
 
     if not rows.texts:
         raise StanceError("nothing to evaluate: the split is empty", fix="check data.inputs and eval.split")
@@ -136,7 +136,7 @@ def evaluate_classifier(
         figures["coverage"] = plots.coverage(curve, opts.target_accuracy, out_dir / "coverage_accuracy.png").name
     metrics["figures"] = figures
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
-    from stance.reporting import write_reports
+    from stance.evaluation.report import write_reports
 
     write_reports(out_dir, metrics)
     return metrics
@@ -151,7 +151,7 @@ def _baselines(
     labels, rows: LabelledRows, y, pred, train_rows: LabelledRows, opts: EvalOptions, model: dict[str, Any], hard: np.ndarray | None
 ) -> dict[str, Any]:
     """Baselines on the same rows, compared with the model's already computed metrics and CI."""
-    from stance.baselines import fit_baselines
+    from stance.evaluation.baselines import fit_baselines
 
     k = len(labels)
     models = fit_baselines(labels, train_rows.texts, train_rows.gold_ids(labels), opts.seed)
@@ -257,7 +257,7 @@ def _write_csv(path: Path, header: list[str], records: list[list[Any]]) -> None:
 
 def evaluate_documents(classifier: Any, folder: Path, manifest: Path | None = None) -> dict[str, Any]:
     """Document-level accuracy of `predict_document` on raw articles with a labels.csv manifest."""
-    from stance.readers import read_text_file
+    from stance.data.readers import read_text_file
 
     manifest = manifest or folder / "labels.csv"
     if not manifest.exists():

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, overload
 
 import numpy as np
 
-from stance.calibration import scaled_probabilities
 from stance.errors import StanceError
+from stance.inference.backends import Backend, TorchBackend, parallel_context
+from stance.inference.settings import read_settings
+from stance.modeling.calibration import scaled_probabilities
 
-SETTINGS_FILE = "stance.json"
 UNCERTAIN = "uncertain"
 NEUTRAL = "neutral"
 # sentences tokenised and length-sorted together: large enough for tight batches, small enough
@@ -52,7 +51,7 @@ class StanceClassifier:
 
     def __init__(
         self,
-        backend: Any,
+        backend: Backend,
         tokenizer: Any,
         labels: Sequence[str],
         *,
@@ -84,19 +83,19 @@ class StanceClassifier:
         """Load a folder written by `stance-train` (or any save_pretrained classifier folder).
 
         `backend="onnx"` runs the int8 graph written by `stance-export` when there is one; with
-        `onnx_rescore`, its near ties are scored again with the fp32 graph (see `stance.onnx_backend`).
+        `onnx_rescore`, its near ties are scored again with the fp32 graph (see `stance.inference.onnx_backend`).
         """
-        from stance.modeling import load_tokenizer, saved_labels
+        from stance.modeling.loading import load_tokenizer, saved_labels
 
         folder = Path(path).expanduser()
         settings = read_settings(folder)
         if backend == "torch":
-            from stance.modeling import load_trained
+            from stance.modeling.loading import load_trained
 
             model, tokenizer, labels = load_trained(folder, allow_pickle_weights)
             engine: Any = TorchBackend(model)
         elif backend == "onnx":
-            from stance.onnx_backend import OnnxBackend
+            from stance.inference.onnx_backend import OnnxBackend
 
             labels = saved_labels(folder)
             tokenizer = load_tokenizer(str(folder))
@@ -128,7 +127,7 @@ class StanceClassifier:
         with ExitStack() as stack:
             pool = None
             if workers > 1:
-                stack.enter_context(getattr(self.backend, "parallel_scoring", nullcontext)())
+                stack.enter_context(parallel_context(self.backend))
                 pool = stack.enter_context(ThreadPoolExecutor(workers))
             bar = None
             if self.progress and len(texts) > 4 * self.batch_size:
@@ -196,7 +195,7 @@ class StanceClassifier:
         The document stance is the label with the largest confidence-weighted share among the
         stance-bearing sentences (neutral and uncertain ones do not vote).
         """
-        from stance.segmentation import article_sentences
+        from stance.data.segmentation import article_sentences
 
         sentences = article_sentences(article)
         if not sentences:
@@ -214,71 +213,3 @@ class StanceClassifier:
         stance = max(shares, key=shares.get) if total else (NEUTRAL if NEUTRAL in self.labels else UNCERTAIN)
         strongest = {n: sorted((p for p in predictions if p.label == n), key=lambda p: -p.confidence)[:top_k] for n in voting}
         return DocumentPrediction(stance=stance, shares=shares, sentences=predictions, strongest=strongest)
-
-
-class TorchBackend:
-    """Runs a transformers model under `torch.inference_mode`.
-
-    On CPU, batches run one per core, each on one intra-op thread: the short matrix products of
-    sentence batches keep one thread busy better than they split across several.
-    """
-
-    def __init__(self, model: Any, workers: int | None = None) -> None:
-        self.model = model
-        self.device = next(model.parameters()).device
-        self.workers = (workers or available_cores()) if self.device.type == "cpu" else 1
-
-    @contextmanager
-    def parallel_scoring(self) -> Iterator[None]:
-        """torch's intra-op thread count is process-wide: one thread per batch while batches run in parallel, then restored."""
-        import torch
-
-        before = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(before)
-
-    def __call__(self, batch: dict[str, np.ndarray]) -> np.ndarray:
-        import torch
-
-        with torch.inference_mode():
-            inputs = {k: torch.from_numpy(np.asarray(v)).to(self.device) for k, v in batch.items()}
-            return self.model(**inputs).logits.float().cpu().numpy()
-
-
-def available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def read_settings(folder: Path) -> dict[str, Any]:
-    return read_optional_json(folder / SETTINGS_FILE, fix="delete it or restore it from the run")
-
-
-def read_optional_json(path: Path, fix: str) -> dict[str, Any]:
-    """A JSON file written next to a model, or {} when it is absent."""
-    if not path.exists():
-        return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise StanceError(f"cannot parse {path.name} ({err})", where=str(path), fix=fix) from None
-
-
-def write_settings(folder: Path, settings: dict[str, Any]) -> None:
-    (folder / SETTINGS_FILE).write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-
-
-def iter_batches(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

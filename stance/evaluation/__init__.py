@@ -1,0 +1,1 @@
+"""Metrics with confidence intervals, baselines, plots and the evaluation report."""

@@ -1,0 +1,1 @@
+"""Run bookkeeping: atomic writes, run folders and provenance, experiment tracking."""
