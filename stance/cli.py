@@ -110,6 +110,24 @@ def run_hydra_app(task: Callable[[DictConfig], Any]) -> Callable[[], Any]:
     return main
 
 
+def announce_model(model_dir: str | Path) -> Path:
+    """Say on stderr which model folder a command scored with, and warn when a debug config trained it (after success, so errors stay one line)."""
+    from stance.inference.settings import read_settings
+
+    folder = Path(model_dir).expanduser()
+    resolved = folder.resolve()
+    run = resolved.parent.name if (resolved.parent / "metrics.json").exists() else None
+    print(f"stance: model {resolved}" + (f" (run {run})" if run else ""), file=sys.stderr)
+    debug_run = read_settings(resolved).get("debug_run") if resolved.is_dir() else None
+    if debug_run:
+        print(
+            f"stance: warning: this model was trained by the debug configuration '{debug_run}' (a few steps of a tiny random model); "
+            "its scores mean nothing -> train a real model with stance-train, or set model_dir=",
+            file=sys.stderr,
+        )
+    return folder
+
+
 def data_output_dir(data: Any) -> Path:
     return Path(data.output_dir) if data.output_dir else Path("data/processed") / data.name
 

@@ -121,7 +121,9 @@ class StanceConfig:
     name: str = "default"
     seed: int = 42
     output_root: str = "outputs"
-    model_dir: str = "outputs/latest/model"
+    run_root: str = "${output_root}"
+    debug_run: str | None = None
+    model_dir: str = "${run_root}/latest/model"
     verbose: bool = False
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)

@@ -9,7 +9,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from stance.cli import data_output_dir, eval_options, prepare_options, run_hydra_app
+from stance.cli import announce_model, data_output_dir, eval_options, prepare_options, run_hydra_app
 from stance.errors import StanceError
 
 
@@ -60,6 +60,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     if documents and documents["documents"]:
         print(f"documents: {documents['documents']} articles, document-level accuracy {documents['accuracy']:.3f}")
     print(f"report: {out_dir / 'report.md'}")
+    announce_model(model_dir)
     return {"metrics": metrics, "report": str(out_dir / "report.md"), "output_dir": str(out_dir)}
 
 

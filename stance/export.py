@@ -7,7 +7,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from stance.cli import run_hydra_app
+from stance.cli import announce_model, run_hydra_app
 
 
 def export(cfg: DictConfig) -> dict[str, Any]:
@@ -23,6 +23,7 @@ def export(cfg: DictConfig) -> dict[str, Any]:
         check_texts=texts,
         rescore_quantile=cfg.export.rescore_quantile,
     )
+    announce_model(cfg.model_dir)
     for name in report["files"]:
         print(
             f"{Path(cfg.model_dir) / name}: labels agree with torch on "

@@ -11,7 +11,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from stance.cli import run_hydra_app
+from stance.cli import announce_model, run_hydra_app
 from stance.errors import StanceError
 
 
@@ -110,6 +110,7 @@ def predict(cfg: DictConfig) -> dict[str, Any]:
         print(f"{sum(r['type'] == 'sentence' for r in records)} sentences, {len(articles)} articles -> {p.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+    announce_model(cfg.model_dir)
     return {"records": records, "output": p.output}
 
 

@@ -37,18 +37,18 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
     set_seed(cfg.seed)  # before the classification head is initialised, so the same seed gives the same model
     model, tokenizer = load_for_training(source, labels, cfg.model.revision, cfg.model.allow_pickle_weights)
-    output_root = Path(cfg.output_root)
-    checkpoint_dir = output_root / "checkpoints" / f"{cfg.name}-{config_key(resolved)}"
+    run_root = Path(cfg.run_root)  # <output_root>, or <output_root>/debug for debug configs
+    checkpoint_dir = run_root / "checkpoints" / f"{cfg.name}-{config_key(resolved)}"
     t = cfg.trainer
     opts = options_from(TrainOptions, resolved["trainer"], max_length=cfg.model.max_length, seed=cfg.seed)
     print(f"fine-tuning {cfg.model.name_or_path} on {len(dataset['train'])} sentences ({', '.join(labels)})")
-    run_dir = _run_dir(cfg, output_root)
+    run_dir = _run_dir(cfg, run_root)
     flat_params = _flatten({k: resolved[k] for k in ("data", "model", "trainer", "seed", "name")})
-    with mlflow_run("mlflow" in t.report_to, output_root, run_dir.name, flat_params) as tracker:
+    with mlflow_run("mlflow" in t.report_to, Path(cfg.output_root), run_dir.name, flat_params) as tracker:
         outcome = fine_tune(dataset, model, tokenizer, labels, checkpoint_dir, opts)
         if rank != 0:
             return {"rank": rank}
-        result = _finish(cfg, dataset, stats, source, labels, tokenizer, outcome, run_dir, output_root, checkpoint_dir)
+        result = _finish(cfg, dataset, stats, source, labels, tokenizer, outcome, run_dir, run_root, checkpoint_dir)
         log_run_folder(tracker, run_dir)
     return result
 
@@ -62,7 +62,7 @@ def _finish(
     tokenizer: Any,
     outcome: Any,
     run_dir: Path,
-    output_root: Path,
+    run_root: Path,
     checkpoint_dir: Path,
 ) -> dict[str, Any]:
     """Calibrate, save, evaluate and publish a finished training run (rank 0 only)."""
@@ -97,7 +97,13 @@ def _finish(
         outcome.model.save_pretrained(model_dir, safe_serialization=True)
         tokenizer.save_pretrained(model_dir)
         write_settings(
-            model_dir, {"temperature": clf.temperature, "max_length": cfg.model.max_length, "labels": list(labels), "min_confidence": None}
+            model_dir, {
+                "temperature": clf.temperature,
+                "max_length": cfg.model.max_length,
+                "labels": list(labels),
+                "min_confidence": None,
+                "debug_run": cfg.debug_run,
+            }
         )
         eval_split = cfg.eval.split if cfg.eval.split in dataset else "validation"
         test_rows = LabelledRows.from_dataset(dataset[eval_split])
@@ -123,6 +129,7 @@ def _finish(
             base_model=cfg.model.name_or_path,
             seed=cfg.seed,
             learning_rate=cfg.trainer.learning_rate,
+            debug_run=cfg.debug_run,
             labels=labels,
             summary=summary,
             stats=stats,
@@ -134,7 +141,7 @@ def _finish(
         (tmp / "provenance.json").write_text(
             json.dumps(provenance({"dataset_fingerprint": stats["fingerprint"], "model_source": source}), indent=2) + "\n", encoding="utf-8"
         )
-    mark_latest(output_root, run_dir)
+    mark_latest(run_root, run_dir)
     if not t.keep_checkpoints:
         shutil.rmtree(checkpoint_dir, ignore_errors=True)
 
@@ -185,7 +192,7 @@ def _headline(metrics: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _run_dir(cfg: DictConfig, output_root: Path) -> Path:
+def _run_dir(cfg: DictConfig, run_root: Path) -> Path:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
@@ -193,7 +200,7 @@ def _run_dir(cfg: DictConfig, output_root: Path) -> Path:
 
     if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
         return Path(HydraConfig.get().runtime.output_dir) / "run"
-    return output_root / "runs" / run_name(cfg.name, cfg.seed)
+    return run_root / "runs" / run_name(cfg.name, cfg.seed)
 
 
 def _wait_for_rank_zero() -> None:

@@ -232,3 +232,10 @@ def test_pickle_weights_are_refused_unless_allowed(tmp_path, capsys, trained_cop
 def test_predict_on_empty_input(tmp_path, capsys, trained_copy):
     line = predict_error(tmp_path, capsys, trained_copy, text="\n  \n")
     assert "no sentences" in line and not (tmp_path / "pred.jsonl").exists()
+
+
+def test_predict_before_any_model_is_trained_says_where_smoke_runs_go(tmp_path, capsys):
+    sentences = tmp_path / "in.txt"
+    sentences.write_text("We are ready to talk.\n", encoding="utf-8")
+    line = run_stage(predict, cfg_for(tmp_path, f"predict.input={sentences}"), capsys)
+    assert "outputs/latest/model" in line and "model folder not found" in line and "outputs/debug/latest/model" in line

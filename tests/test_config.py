@@ -107,7 +107,7 @@ base = ["model.name_or_path={tiny_model_dir}", "debug=smoke", "eval.baselines=fa
 with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
     t = compose("stance", overrides=base)
     e = compose("stance", overrides=base)
-    p = compose("stance", overrides=["predict.input=in.txt", "predict.output=out.jsonl"])
+    p = compose("stance", overrides=["debug=smoke", "predict.input=in.txt", "predict.output=out.jsonl"])
 train(t)
 evaluate(e)
 open("in.txt", "w").write("We are ready to talk.\\n")
@@ -117,4 +117,5 @@ print(open("out.jsonl").read())
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=work, env=env, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     assert '"label"' in run.stdout
-    assert (work / "outputs" / "latest" / "model" / "model.safetensors").exists()
+    assert (work / "outputs" / "debug" / "latest" / "model" / "model.safetensors").exists()
+    assert not (work / "outputs" / "latest").exists(), "a smoke run never becomes the user's latest model"

@@ -51,13 +51,14 @@ def test_train_writes_a_complete_run(trained):
     for name in ("metrics.json", "config.yaml", "provenance.json"):
         assert (run / name).exists()
     assert list((run / "tensorboard").rglob("events.out.tfevents.*")), "TensorBoard event files are written by default"
-    latest = Path(cfg.output_root) / "latest"
+    latest = Path(cfg.run_root) / "latest"
+    assert Path(cfg.run_root) == Path(cfg.output_root) / "debug", "smoke runs live under their own root"
     assert latest.is_symlink() and latest.resolve() == run.resolve()
     prov = json.loads((run / "provenance.json").read_text())
     assert prov["packages"]["torch"] and len(prov["dataset_fingerprint"]) == 64
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["train"]["steps"] == 8
-    assert not (Path(cfg.output_root) / "checkpoints").exists() or not any((Path(cfg.output_root) / "checkpoints").iterdir())
+    assert not (Path(cfg.run_root) / "checkpoints").exists() or not any((Path(cfg.run_root) / "checkpoints").iterdir())
 
 
 def test_report_numbers_match_sklearn_on_predictions(trained):

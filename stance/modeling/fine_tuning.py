@@ -91,11 +91,26 @@ def tokenize_splits(dataset: Any, tokenizer: Any, max_length: int) -> Any:
 
 
 def last_checkpoint(checkpoint_dir: Path) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
+    """The newest checkpoint that was written completely, or None.
+
+    The Trainer writes `trainer_state.json` last; a run killed while saving leaves a newer folder
+    without it (or with it cut short), which resuming from would crash on.
+    """
+    import json
+    import re
 
     if not checkpoint_dir.is_dir():
         return None
-    return get_last_checkpoint(str(checkpoint_dir))
+    complete = []
+    for folder in checkpoint_dir.glob("checkpoint-*"):
+        match = re.fullmatch(r"checkpoint-(\d+)", folder.name)
+        try:
+            json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if match and any((folder / f).exists() for f in ("model.safetensors", "pytorch_model.bin")):
+            complete.append((int(match.group(1)), folder))
+    return str(max(complete)[1]) if complete else None
 
 
 def _precision_flags(mode: str) -> dict[str, bool]:

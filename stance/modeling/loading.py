@@ -145,7 +145,11 @@ def load_trained(folder: str | Path, allow_pickle_weights: bool = False) -> tupl
     quiet_transformers()
     folder = Path(folder).expanduser()
     if not folder.is_dir():
-        raise StanceError("model folder not found", where=str(folder), fix="train a model first (stance-train) or set model_dir=")
+        raise StanceError(
+            "model folder not found",
+            where=str(folder),
+            fix="train a model first (stance-train) or set model_dir= (smoke runs are under outputs/debug/latest/model)",
+        )
     check_weights(folder, allow_pickle_weights)
     labels = saved_labels(folder)
     tokenizer = load_tokenizer(str(folder))

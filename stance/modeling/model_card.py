@@ -13,6 +13,7 @@ def write_model_card(
     base_model: str,
     seed: int,
     learning_rate: float,
+    debug_run: str | None = None,
     labels: tuple[str, ...],
     summary: dict[str, Any],
     stats: dict[str, Any],
@@ -30,7 +31,7 @@ tags: [stance, diplomacy, political-science]
 ---
 
 # Diplomatic stance classifier ({name})
-
+{_debug_warning(debug_run)}
 Fine-tuned from `{base_model}` with the `stance` package to label sentences from
 diplomatic text as {", ".join(f"`{name}`" for name in labels)}.
 
@@ -81,3 +82,9 @@ Training: {summary["train"]["steps"]} optimiser steps, seed {seed}, learning rat
     path = model_dir / "README.md"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def _debug_warning(debug_run: str | None) -> str:
+    if not debug_run:
+        return ""
+    return f"\n> **Debug model** (`debug={debug_run}`): a few steps of a tiny random encoder to check a setup; its scores mean nothing.\n"

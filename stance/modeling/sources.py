@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from stance.errors import StanceError
+from stance.modeling.cache import cached_folder
 
 # Hub ids served from a locally installed package instead of the (unreachable) hub.
 BUNDLED_MODELS = {
@@ -22,11 +20,12 @@ def tiny_random_bert() -> Path:
     """A 2-layer, 32-wide BERT with random weights and the real MiniLM tokenizer, built once from a config.
 
     For smoke runs (`debug=smoke`) and tests: it trains in seconds and needs no download. It is
-    written to `$STANCE_CACHE` (default `~/.cache/stance`) on first use.
+    built in `$STANCE_CACHE` (default `~/.cache/stance`) on first use, by one process at a time.
     """
-    folder = Path(os.environ.get("STANCE_CACHE", Path.home() / ".cache" / "stance")) / "tiny-random-bert"
-    if (folder / "model.safetensors").exists():
-        return folder
+    return cached_folder("tiny-random-bert", _build_tiny_random_bert)
+
+
+def _build_tiny_random_bert(folder: Path) -> None:
     import torch
     from transformers import AutoTokenizer, BertConfig, BertModel
 
@@ -39,16 +38,8 @@ def tiny_random_bert() -> Path:
     torch.manual_seed(0)
     model = BertModel(config)
     torch.random.set_rng_state(generator_state)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tiny-random-bert-", dir=folder.parent))
-    model.save_pretrained(tmp, safe_serialization=True)
-    tokenizer.save_pretrained(tmp)
-    try:
-        # first writer wins; another process (e.g. a second rank) that built it too discards its copy
-        os.rename(tmp, folder)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return folder
+    model.save_pretrained(folder, safe_serialization=True)
+    tokenizer.save_pretrained(folder)
 
 
 def bundled_model_path(name_or_path: str) -> Path | None:

@@ -26,6 +26,7 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    apply_umask(tmp)
     old = None
     if target.exists() or target.is_symlink():
         old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
@@ -54,3 +55,29 @@ def point_symlink(link: str | Path, target: str | Path) -> None:
     tmp = link.parent / f".{link.name}.tmp-{uuid.uuid4().hex[:8]}"
     os.symlink(rel, tmp)
     os.replace(tmp, link)
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where the platform allows."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def apply_umask(folder: Path) -> None:
+    """Give `folder` and everything in it the modes a plain open()/mkdir() would under the user's umask.
+
+    Some writers (safetensors' temporary-file rename, `tempfile.mkdtemp`) create 0600/0700 entries,
+    which would keep a model trained by one account unreadable to colleagues on a shared drive.
+    """
+    mask = current_umask()
+    os.chmod(folder, 0o777 & ~mask)
+    for path in folder.rglob("*"):
+        if not path.is_symlink():
+            os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~mask)
