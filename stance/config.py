@@ -80,6 +80,8 @@ class TrainerConfig:
     logging_steps: int = 25
     report_to: list[str] = field(default_factory=lambda: ["tensorboard"])
     num_threads: int | None = None
+    freeze_embeddings: bool = False
+    freeze_layers: int = 0
 
 
 @dataclass
