@@ -162,6 +162,25 @@ def prepare_options(data: Any):
     )
 
 
+def external_rows(data: Any, inputs: list[str], labels: tuple[str, ...]):
+    """Every labelled row of `inputs`, read, cleaned and de-duplicated like stance-prepare, in a model's label set."""
+    import tempfile
+
+    from stance.data.dataset import load_prepared, prepare_dataset
+    from stance.data.labels import LabelScheme
+    from stance.evaluation.evaluator import LabelledRows
+
+    popts = prepare_options(data)
+    popts.inputs = [str(i) for i in inputs]
+    drop = tuple(n for n in data.drop_labels if n not in labels) + tuple(n for n in data.labels if n not in labels)
+    popts.scheme = LabelScheme(tuple(labels), drop, dict(data.synonyms))
+    popts.ratios = {"train": 0.0, "validation": 0.0, "test": 1.0}
+    with tempfile.TemporaryDirectory() as tmp:
+        popts.output_dir = Path(tmp) / "external"
+        prepare_dataset(popts)
+        return LabelledRows.from_dataset(load_prepared(popts.output_dir)["test"])
+
+
 def options_from(kind: type[T], section: dict[str, Any], **extra: Any) -> T:
     """Build a library options dataclass from the matching plain config section (same field names)."""
     names = {f.name for f in dataclasses.fields(kind)}

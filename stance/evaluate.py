@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig
 
-from stance.cli import announce_model, data_output_dir, eval_options, prepare_options, run_hydra_app
+from stance.cli import announce_model, data_output_dir, eval_options, external_rows, prepare_options, run_hydra_app
 from stance.errors import StanceError
 
 
@@ -45,7 +44,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         validation_rows = LabelledRows.from_dataset(dataset["validation"]) if "validation" in dataset else None
         tag = cfg.eval.split
     else:
-        rows = _external_rows(cfg, clf)
+        rows = external_rows(cfg.data, list(cfg.data.inputs), clf.labels)
         tag = "external"
         if (prepared_dir / "dataset_dict.json").exists():
             train_rows = LabelledRows.from_dataset(load_prepared(prepared_dir)["train"])
@@ -72,21 +71,6 @@ def _check_labels(dataset: Any, clf: Any, where: Path) -> None:
             where=str(where),
             fix="evaluate with the data config the model was trained on (e.g. experiment=three_way for a three-way model)",
         )
-
-
-def _external_rows(cfg: DictConfig, clf: Any):
-    from stance.data.dataset import load_prepared, prepare_dataset
-    from stance.data.labels import LabelScheme
-    from stance.evaluation.evaluator import LabelledRows
-
-    popts = prepare_options(cfg.data)
-    drop = tuple(n for n in cfg.data.drop_labels if n not in clf.labels) + tuple(n for n in cfg.data.labels if n not in clf.labels)
-    popts.scheme = LabelScheme(clf.labels, drop, dict(cfg.data.synonyms))
-    popts.ratios = {"train": 0.0, "validation": 0.0, "test": 1.0}
-    with tempfile.TemporaryDirectory() as tmp:
-        popts.output_dir = Path(tmp) / "external"
-        prepare_dataset(popts)
-        return LabelledRows.from_dataset(load_prepared(popts.output_dir)["test"])
 
 
 main = run_hydra_app(evaluate)
