@@ -96,6 +96,7 @@ class EvalConfig:
     batch_size: int = 64
     output_dir: str | None = None
     raw_articles: str | None = None
+    real_dev: str | None = None
 
 
 @dataclass
@@ -119,6 +120,16 @@ class ExportConfig:
 
 
 @dataclass
+class DistillConfig:
+    teacher: str | None = None
+    alpha: float = 0.5
+    temperature: float = 2.0
+    unlabelled: list[str] = field(default_factory=list)
+    max_unlabelled: int | None = 4000
+    batch_size: int = 64
+
+
+@dataclass
 class StanceConfig:
     name: str = "default"
     seed: int = 42
@@ -133,6 +144,7 @@ class StanceConfig:
     eval: EvalConfig = field(default_factory=EvalConfig)
     predict: PredictConfig = field(default_factory=PredictConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
 
 
 def _resource(name: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from stance.cli import data_output_dir, eval_options, options_from, prepare_options, run_hydra_app
+from stance.cli import data_output_dir, eval_options, external_rows, options_from, prepare_options, run_hydra_app
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
@@ -30,6 +30,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     _wait_for_rank_zero()
     dataset = load_prepared(data_output_dir(cfg.data))
     labels = tuple(dataset["train"].features["label"].names)
+    real_dev = _real_dev_rows(cfg, labels, dataset)
+    distill = _distillation(cfg, dataset, labels, real_dev) if cfg.distill.teacher else None
     stats = json.loads((data_output_dir(cfg.data) / "stats.json").read_text(encoding="utf-8"))
 
     source = resolve_model_source(cfg.model.name_or_path, cfg.model.allow_pickle_weights)
@@ -45,10 +47,10 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     run_dir = _run_dir(cfg, run_root)
     flat_params = _flatten({k: resolved[k] for k in ("data", "model", "trainer", "seed", "name")})
     with mlflow_run("mlflow" in t.report_to, Path(cfg.output_root), run_dir.name, flat_params) as tracker:
-        outcome = fine_tune(dataset, model, tokenizer, labels, checkpoint_dir, opts)
+        outcome = fine_tune(dataset, model, tokenizer, labels, checkpoint_dir, opts, distill)
         if rank != 0:
             return {"rank": rank}
-        result = _finish(cfg, dataset, stats, source, labels, tokenizer, outcome, run_dir, run_root, checkpoint_dir)
+        result = _finish(cfg, dataset, stats, source, labels, tokenizer, outcome, run_dir, run_root, checkpoint_dir, real_dev)
         log_run_folder(tracker, run_dir)
     return result
 
@@ -64,6 +66,7 @@ def _finish(
     run_dir: Path,
     run_root: Path,
     checkpoint_dir: Path,
+    real_dev: Any = None,
 ) -> dict[str, Any]:
     """Calibrate, save, evaluate and publish a finished training run (rank 0 only)."""
     from stance.evaluation.evaluator import LabelledRows, evaluate_classifier
@@ -103,14 +106,20 @@ def _finish(
                 "labels": list(labels),
                 "min_confidence": None,
                 "debug_run": cfg.debug_run,
+                "teacher": cfg.distill.teacher and str(Path(cfg.distill.teacher).resolve()),
             }
         )
         eval_split = cfg.eval.split if cfg.eval.split in dataset else "validation"
         test_rows = LabelledRows.from_dataset(dataset[eval_split])
         train_rows = LabelledRows.from_dataset(dataset["train"])
         metrics = evaluate_classifier(clf, test_rows, tmp / f"eval-{eval_split}", eval_options(cfg), train_rows, validation, title=eval_split)
+        dev_metrics = None
+        if real_dev is not None:
+            title = "real-text development set"
+            dev_metrics = evaluate_classifier(clf, real_dev, tmp / "eval-realdev", eval_options(cfg), train_rows, validation, title=title)
         summary = {
             "test": _headline(metrics),
+            **({"real_dev": _headline(dev_metrics)} if dev_metrics else {}),
             "validation_best_macro_f1": outcome.best_metric,
             "calibration": calibration,
             "train": {
@@ -130,6 +139,7 @@ def _finish(
             seed=cfg.seed,
             learning_rate=cfg.trainer.learning_rate,
             debug_run=cfg.debug_run,
+            teacher=_teacher_name(cfg),
             labels=labels,
             summary=summary,
             stats=stats,
@@ -156,6 +166,13 @@ def _finish(
             else ""
         )
     )
+    if dev_metrics:
+        dev = summary["real_dev"]
+        print(
+            f"real-text dev macro-F1 {dev['macro_f1']:.3f} (95% CI {dev['macro_f1_ci'][0]:.3f}-{dev['macro_f1_ci'][1]:.3f}), "
+            f"accuracy {dev['accuracy']:.3f}; TF-IDF baseline macro-F1 {dev.get('tfidf_lr_macro_f1', float('nan')):.3f} "
+            f"({dev['n']} sentences, never trained on)"
+        )
     print(f"model:  {run_dir / 'model'}")
     print(f"report: {report}")
     return {
@@ -165,6 +182,92 @@ def _finish(
         "metrics": summary,
         "validation_macro_f1": outcome.best_metric,
     }
+
+
+def _real_dev_rows(cfg: DictConfig, labels: tuple[str, ...], dataset: Any) -> Any:
+    """The real-text development set in the model's label set, checked absent from training; None when off or foreign."""
+    import sys
+
+    from stance.data.cleaning import dedup_key
+    from stance.errors import StanceError
+
+    if not cfg.eval.real_dev:
+        return None
+    try:
+        rows = external_rows(cfg.data, [cfg.eval.real_dev], labels)
+    except StanceError as err:
+        if "unknown label" not in str(err):
+            raise
+        print(f"stance: note: real-text development set skipped: its labels are not this model's ({', '.join(labels)})", file=sys.stderr)
+        return None
+    seen = {dedup_key(t) for split in ("train", "validation") if split in dataset for t in dataset[split]["text"]}
+    leaked = [t for t in rows.texts if dedup_key(t) in seen]
+    if leaked:
+        raise StanceError(
+            f"{len(leaked)} sentence(s) of the real-text development set are in the training data (e.g. \"{leaked[0][:60]}\")",
+            where=str(cfg.eval.real_dev),
+            fix="remove the development set from data.inputs: it must never be trained on (or set eval.real_dev=null)",
+        )
+    return rows
+
+
+def _distillation(cfg: DictConfig, dataset: Any, labels: tuple[str, ...], real_dev: Any) -> Any:
+    """Teacher logits for the train split and for unlabelled transfer sentences outside every held-out document."""
+    import json as _json
+
+    from stance.data.readers import Columns
+    from stance.data.transfer import transfer_sentences
+    from stance.errors import StanceError
+    from stance.inference.classifier import StanceClassifier
+    from stance.modeling.distillation import Distillation
+
+    d = cfg.distill
+    teacher = StanceClassifier.from_pretrained(d.teacher, batch_size=d.batch_size)
+    if tuple(teacher.labels) != labels:
+        raise StanceError(
+            f"the teacher's labels ({', '.join(teacher.labels)}) are not the student's ({', '.join(labels)})",
+            where=f"distill.teacher={d.teacher}",
+            fix="distil from a teacher trained on the same data.labels",
+        )
+    splits = data_output_dir(cfg.data) / "splits.jsonl"
+    assignment = [_json.loads(line) for line in splits.read_text(encoding="utf-8").splitlines() if line.strip()]
+    held_docs = {a["doc_id"] for a in assignment if a["split"] != "train"}
+    skip = [t for split in dataset for t in dataset[split]["text"] if split != "unlabelled"]
+    if real_dev is not None:
+        skip += real_dev.texts
+    texts = transfer_sentences(
+        list(d.unlabelled),
+        held_out_docs=held_docs,
+        skip_texts=skip,
+        columns=Columns(**dict(cfg.data.columns)),
+        boilerplate_patterns=list(cfg.data.boilerplate_patterns),
+        min_chars=cfg.data.min_chars,
+        max_sentences=d.max_unlabelled,
+        seed=cfg.seed,
+    )
+    teacher.progress = True
+    train_texts = list(dataset["train"]["text"])
+    print(f"distilling from {d.teacher}: the teacher scores {len(train_texts)} training and {len(texts)} unlabelled sentences")
+    return Distillation(
+        train_logits=teacher.logits(train_texts),
+        transfer_texts=texts,
+        transfer_logits=teacher.logits(texts),
+        alpha=d.alpha,
+        temperature=d.temperature,
+    )
+
+
+def _teacher_name(cfg: DictConfig) -> str | None:
+    """The teacher folder and, when stance trained it, the encoder it was fine-tuned from."""
+    if not cfg.distill.teacher:
+        return None
+    folder = Path(cfg.distill.teacher).resolve()
+    saved = folder.parent / "config.yaml"
+    if saved.exists():
+        base = OmegaConf.load(saved).get("model", {}).get("name_or_path")
+        if base:
+            return f"{folder} (fine-tuned from {base})"
+    return str(folder)
 
 
 def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -26,6 +26,8 @@ MAX_FIELD_CHARS = 100_000
 
 @dataclass
 class Columns:
+    """Column names in labelled files; `label=""` reads files without labels (text only)."""
+
     text: str = "text"
     label: str = "label"
     doc_id: str = "doc_id"
@@ -138,7 +140,7 @@ def _read_article(path: Path) -> RawRow:
 
 
 def _check_columns(path: Path, present: Sequence[str], columns: Columns) -> None:
-    for kind in ("text", "label"):
+    for kind in ("text", "label") if columns.label else ("text",):  # label "" reads unlabelled files
         name = getattr(columns, kind)
         if name not in present:
             raise StanceError(

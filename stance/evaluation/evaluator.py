@@ -23,7 +23,7 @@ from stance.evaluation.metrics import (
 )
 from stance.modeling.calibration import expected_calibration_error, scaled_probabilities
 
-BREAKDOWN_COLUMNS = ("kind", "tags", "region", "topic", "source")
+BREAKDOWN_COLUMNS = ("origin", "kind", "tags", "region", "topic", "register", "source")
 HEADLINE = ("accuracy", "balanced_accuracy", "macro_f1", "weighted_f1", "mcc", "cohen_kappa", "roc_auc", "pr_auc", "log_loss", "brier")
 
 

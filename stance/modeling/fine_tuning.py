@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from stance.errors import StanceError
+from stance.modeling.distillation import IGNORE, Distillation, add_transfer_rows, distillation_loss
 
 
 @dataclass
@@ -167,11 +168,14 @@ def fine_tune(
     labels: tuple[str, ...],
     checkpoint_dir: Path,
     opts: TrainOptions,
+    distill: Distillation | None = None,
 ) -> TrainOutcome:
     """Train on `dataset['train']`, select the best epoch on validation macro-F1, return the model.
 
     Checkpoints go to `checkpoint_dir` every epoch so that a killed run can resume from it
-    (`opts.resume`). Ctrl-C writes a checkpoint and raises `TrainingInterrupted`.
+    (`opts.resume`). Ctrl-C writes a checkpoint and raises `TrainingInterrupted`. With `distill`,
+    the student also learns the teacher's softened probabilities, on the train split and on the
+    transfer sentences.
     """
     import time
 
@@ -190,6 +194,13 @@ def fine_tune(
     set_seed(opts.seed)
     freeze_lower_layers(model, opts.freeze_embeddings, opts.freeze_layers)
     encoded = tokenize_splits(dataset, tokenizer, opts.max_length)
+    if distill is not None:
+        from datasets import Dataset, DatasetDict
+
+        texts = distill.transfer_texts
+        unlabelled = DatasetDict({"transfer": Dataset.from_dict({"text": texts, "label": [IGNORE] * len(texts)})})
+        transfer = tokenize_splits(unlabelled, tokenizer, opts.max_length)
+        encoded["train"] = add_transfer_rows(encoded["train"], transfer["transfer"], distill)
     has_validation = "validation" in encoded and len(encoded["validation"]) > 0
     weights = class_weight_vector(opts.class_weights, labels, np.asarray(list(dataset["train"]["label"])), opts.explicit_class_weights)
 
@@ -249,7 +260,7 @@ def fine_tune(
     if has_validation and opts.early_stopping_patience > 0:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=opts.early_stopping_patience))
 
-    trainer = sorted_eval_trainer_class()(
+    trainer = sorted_eval_trainer_class(distill, weights)(
         model=model,
         args=args,
         train_dataset=encoded["train"],
@@ -257,7 +268,7 @@ def fine_tune(
         data_collator=DataCollatorWithPadding(tokenizer),
         processing_class=tokenizer,
         compute_metrics=compute_metrics,
-        compute_loss_func=weighted_loss if weights is not None else None,
+        compute_loss_func=weighted_loss if weights is not None and distill is None else None,
         callbacks=callbacks,
     )
     resume_from = last_checkpoint(checkpoint_dir) if opts.resume else None
@@ -292,8 +303,9 @@ def fine_tune(
     )
 
 
-def sorted_eval_trainer_class() -> type:
+def sorted_eval_trainer_class(distill: Distillation | None = None, weights: np.ndarray | None = None) -> type:
     """The Trainer subclass below; built on call so that importing this module does not import transformers."""
+    import torch
     from torch.utils.data import SequentialSampler
     from transformers import Trainer
 
@@ -309,7 +321,30 @@ def sorted_eval_trainer_class() -> type:
             # with several processes, accelerate shards this sequence of batches between them
             return SequentialSampler(eval_dataset) if eval_dataset is not None else None
 
-    return SortedEvalTrainer
+    if distill is None:
+        return SortedEvalTrainer
+
+    class DistillingTrainer(SortedEvalTrainer):
+        """Passes each batch's teacher logits to the distillation loss (validation rows have none: plain cross-entropy)."""
+
+        def _set_signature_columns_if_needed(self) -> None:
+            super()._set_signature_columns_if_needed()
+            if "teacher_logits" not in self._signature_columns:
+                self._signature_columns.append("teacher_logits")
+
+        def compute_loss(self, model: Any, inputs: dict[str, Any], return_outputs: bool = False, num_items_in_batch: Any = None) -> Any:
+            inputs = dict(inputs)
+            teacher = inputs.pop("teacher_logits", None)
+            gold = inputs.pop("labels")
+            outputs = model(**inputs)
+            weight = None if weights is None else torch.as_tensor(weights, dtype=outputs.logits.dtype, device=outputs.logits.device)
+            if teacher is None:
+                loss = torch.nn.functional.cross_entropy(outputs.logits, gold, weight=weight)
+            else:
+                loss = distillation_loss(outputs.logits, gold, teacher, distill.alpha, distill.temperature, weight)
+            return (loss, outputs) if return_outputs else loss
+
+    return DistillingTrainer
 
 
 def by_length(dataset: Any) -> Any:

@@ -14,6 +14,7 @@ def write_model_card(
     seed: int,
     learning_rate: float,
     debug_run: str | None = None,
+    teacher: str | None = None,
     labels: tuple[str, ...],
     summary: dict[str, Any],
     stats: dict[str, Any],
@@ -33,7 +34,7 @@ tags: [stance, diplomacy, political-science]
 # Diplomatic stance classifier ({name})
 {_debug_warning(debug_run)}
 Fine-tuned from `{base_model}` with the `stance` package to label sentences from
-diplomatic text as {", ".join(f"`{name}`" for name in labels)}.
+diplomatic text as {", ".join(f"`{name}`" for name in labels)}.{_teacher_line(teacher)}
 
 ## Use
 
@@ -88,3 +89,9 @@ def _debug_warning(debug_run: str | None) -> str:
     if not debug_run:
         return ""
     return f"\n> **Debug model** (`debug={debug_run}`): a few steps of a tiny random encoder to check a setup; its scores mean nothing.\n"
+
+
+def _teacher_line(teacher: str | None) -> str:
+    if not teacher:
+        return ""
+    return f"\n\nDistilled from the teacher `{teacher}`: trained on its temperature-softened probabilities and the gold labels."

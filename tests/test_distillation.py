@@ -1,0 +1,64 @@
+"""Distillation: the loss, the transfer set (never a held-out document), and a student trained end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from stance.data.transfer import transfer_sentences
+from stance.modeling.distillation import IGNORE, distillation_loss
+from stance.train import train
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_the_loss_is_cross_entropy_at_alpha_0_and_zero_when_the_student_matches_the_teacher_at_alpha_1():
+    logits = torch.tensor([[2.0, -1.0], [0.5, 0.3], [-1.0, 1.0]])
+    gold = torch.tensor([0, IGNORE, 1])
+    ce = torch.nn.functional.cross_entropy(logits[[0, 2]], gold[[0, 2]])
+    assert torch.isclose(distillation_loss(logits, gold, logits * 3, alpha=0.0, temperature=2.0), ce)
+    assert distillation_loss(logits, gold, logits.clone(), alpha=1.0, temperature=2.0).abs() < 1e-6
+    far = distillation_loss(logits, gold, -logits, alpha=1.0, temperature=2.0)
+    assert far > 0.1, "a teacher that disagrees pulls the student"
+
+
+def test_transfer_sentences_skip_held_out_documents_and_known_texts(tmp_path):
+    rows = [
+        {"doc_id": "train-doc", "text": "We are ready to talk at any time."},
+        {"doc_id": "test-doc", "text": "This sentence belongs to a test document."},
+        {"doc_id": "train-doc", "text": "A sentence already in the train split."},
+        {"doc_id": "train-doc", "text": "We are ready to talk at any time!"},
+    ]
+    source = tmp_path / "u.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    known = ["A sentence already in the train split."]
+    texts = transfer_sentences([str(source), str(FIXTURES / "articles")], held_out_docs={"test-doc"}, skip_texts=known)
+    assert "We are ready to talk at any time." in texts
+    assert not any("test document" in t or "already in the train" in t for t in texts)
+    assert sum("ready to talk at any time" in t for t in texts) == 1, "normalised duplicates count once"
+    assert len(texts) > 3, "article sentences are segmented in"
+    assert len(transfer_sentences([str(source)], max_sentences=1, seed=3)) == 1
+
+
+def test_a_student_trains_on_its_teachers_probabilities_and_names_it(smoke_config, tmp_path, capsys):
+    teacher = train(smoke_config())
+    student = train(smoke_config(f"distill.teacher={teacher['model_dir']}", f"distill.unlabelled=[{FIXTURES / 'articles'}]", "distill.alpha=0.7"))
+    out = capsys.readouterr().out
+    assert "the teacher scores" in out and "unlabelled sentences" in out
+    model_dir = Path(student["model_dir"])
+    assert json.loads((model_dir / "stance.json").read_text())["teacher"] == str(Path(teacher["model_dir"]).resolve())
+    assert "Distilled from the teacher" in (model_dir / "README.md").read_text()
+    from transformers import pipeline
+
+    assert pipeline("text-classification", model=str(model_dir))("We are ready to talk.")[0]["label"] in ("conciliatory", "hardline")
+
+
+def test_a_teacher_with_other_labels_is_refused(smoke_config):
+    from stance.errors import StanceError
+
+    teacher = train(smoke_config("experiment=three_way", "data.splits.train=0.5", "data.splits.validation=0.25", "data.splits.test=0.25"))
+    with pytest.raises(StanceError, match="teacher's labels"):
+        train(smoke_config(f"distill.teacher={teacher['model_dir']}"))

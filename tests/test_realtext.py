@@ -1,0 +1,82 @@
+"""The real-text set: pre-1900 addresses only, split by address, the development part never trained on."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sklearn.metrics import cohen_kappa_score
+
+from stance.errors import StanceError
+from stance.train import train
+
+REALTEXT = Path(__file__).resolve().parents[1] / "data" / "realtext"
+
+
+def _rows(name: str) -> list[dict]:
+    return [json.loads(line) for line in (REALTEXT / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _year(doc_id: str) -> int:
+    return int(doc_id.split("-")[1])
+
+
+def test_only_addresses_before_1900_and_split_by_address():
+    train_rows, dev_rows, unlabelled = _rows("train.jsonl"), _rows("dev.jsonl"), _rows("unlabelled.jsonl")
+    for rows in (train_rows, dev_rows, unlabelled):
+        assert max(_year(r["doc_id"]) for r in rows) <= 1899
+    train_docs, dev_docs = {r["doc_id"] for r in train_rows}, {r["doc_id"] for r in dev_rows}
+    assert not train_docs & dev_docs
+    assert {r["doc_id"] for r in unlabelled} <= train_docs, "the unlabelled remainder comes from training addresses only"
+    assert len(train_docs | dev_docs) >= 40
+    dev_labels = Counter(r["label"] for r in dev_rows)
+    assert dev_labels["conciliatory"] + dev_labels["hardline"] >= 300
+    binary = sum(1 for r in train_rows + dev_rows if r["label"] != "neutral")
+    assert binary >= 600 and dev_labels["neutral"] > 0
+
+
+def test_two_independent_passes_agree_and_every_label_is_the_adjudicated_one():
+    agreement = _rows("agreement.jsonl")
+    kappa = cohen_kappa_score([r["first_pass"] for r in agreement], [r["second_pass"] for r in agreement])
+    assert kappa >= 0.75
+    final = {r["text"]: r["adjudicated"] for r in agreement}
+    for row in _rows("train.jsonl") + _rows("dev.jsonl"):
+        assert final[row["text"]] == row["label"]
+
+
+def test_the_default_data_trains_on_the_real_training_part_and_never_on_the_development_set(tmp_path):
+    from hydra import compose, initialize_config_dir
+
+    from stance.cli import prepare_options
+    from stance.config import CONFIG_DIR, PRIMARY_CONFIG
+    from stance.data.cleaning import dedup_key
+    from stance.data.dataset import load_prepared, prepare_dataset
+
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose(config_name=PRIMARY_CONFIG, overrides=[f"data.output_dir={tmp_path / 'prepared'}"])
+    assert cfg.eval.real_dev.endswith("dev.jsonl") and not any("dev.jsonl" in i for i in cfg.data.inputs)
+    prepare_dataset(prepare_options(cfg.data))
+    dataset = load_prepared(tmp_path / "prepared")
+    texts = {dedup_key(t) for split in dataset.values() for t in split["text"]}
+    assert not texts & {dedup_key(r["text"]) for r in _rows("dev.jsonl")}
+    assert {dedup_key(r["text"]) for r in _rows("train.jsonl") if r["label"] != "neutral"} <= texts
+    assert "real" in set(dataset["train"]["origin"]) and "bundled" in set(dataset["train"]["origin"])
+
+
+def test_training_reports_the_real_text_development_set_beside_the_test_split(smoke_config, tmp_path, capsys):
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("".join(json.dumps(r) + "\n" for r in _rows("dev.jsonl")[:40]), encoding="utf-8")
+    result = train(smoke_config(f"eval.real_dev={dev}"))
+    out = capsys.readouterr().out
+    assert "real-text dev macro-F1" in out and "never trained on" in out
+    assert result["metrics"]["real_dev"]["n"] == sum(1 for r in _rows("dev.jsonl")[:40] if r["label"] != "neutral")
+    report = Path(result["run_dir"]) / "eval-realdev" / "report.md"
+    assert report.exists()
+
+
+def test_a_development_set_that_overlaps_the_training_data_is_refused(smoke_config):
+    fixtures = Path(__file__).parent / "fixtures" / "labelled.jsonl"
+    with pytest.raises(StanceError, match="never be trained on"):
+        train(smoke_config(f"eval.real_dev={fixtures}"))
