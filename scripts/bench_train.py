@@ -2,13 +2,15 @@
 
     python scripts/bench_train.py [--train-sentences 1000] [--epochs 2] [--json FILE]
 
-Both recipes fine-tune the default MiniLM on the same sentences of the bundled corpus, for the
-same epochs, seed and learning rate, each in its own subprocess (so peak RSS is its own):
+Both recipes fine-tune the default encoder on the same sentences of the default training data, for
+the same epochs, seed, batch size and learning rate, each in its own subprocess (so peak RSS is its own);
+pass Hydra overrides after `--` to benchmark another configuration (e.g. `-- model=minilm`):
 
-- stock: every sentence padded to max_seq_length=128, no length grouping, batch 32
+- stock: every sentence padded to max_seq_length=128, no length grouping, every layer trained
   (as `run_glue.py --pad_to_max_length`), HF Trainer;
-- stance: `stance.modeling.fine_tuning.fine_tune` with the shipped defaults (dynamic padding, length-grouped
-  batches, batch 32, per-epoch validation and checkpoints).
+- stance: `stance.modeling.fine_tuning.fine_tune` with the shipped default recipe (dynamic padding,
+  length-grouped batches, frozen lower layers where the default freezes them, per-epoch validation
+  and checkpoints).
 
 Reported: sentences/s, seconds per epoch, peak RSS, achieved GFLOP/s (useful = on real tokens
 only) against a fp32 matmul measured in the same run, final validation macro-F1, and the
@@ -45,7 +47,7 @@ def matmul_gflops(size: int = 2048, seconds: float = 3.0) -> float:
     return 2 * size**3 * n / (time.perf_counter() - start) / 1e9
 
 
-def load_data(train_sentences: int, seed: int):
+def load_data(train_sentences: int, seed: int, overrides: list[str]):
     from hydra import compose, initialize_config_dir
 
     from stance.cli import data_output_dir, prepare_options
@@ -53,7 +55,7 @@ def load_data(train_sentences: int, seed: int):
     from stance.data.dataset import is_current, load_prepared, prepare_dataset
 
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose(config_name=PRIMARY_CONFIG)
+        cfg = compose(config_name=PRIMARY_CONFIG, overrides=overrides)
     opts = prepare_options(cfg.data)
     if not is_current(opts):
         prepare_dataset(opts)
@@ -66,16 +68,18 @@ def nonembedding_params(model) -> int:
     return sum(p.numel() for n, p in model.named_parameters() if "embeddings" not in n)
 
 
-def worker(recipe: str, train_sentences: int, epochs: float, seed: int, out: Path) -> None:
+def worker(recipe: str, train_sentences: int, epochs: float, seed: int, out: Path, overrides: list[str]) -> None:
     import numpy as np
     import torch
+    from omegaconf import OmegaConf
     from sklearn.metrics import f1_score
     from transformers import Trainer, TrainingArguments, default_data_collator, set_seed
 
+    from stance.cli import options_from
     from stance.modeling.fine_tuning import TrainOptions, fine_tune
     from stance.modeling.loading import load_for_training, resolve_model_source
 
-    ds, cfg = load_data(train_sentences, seed)
+    ds, cfg = load_data(train_sentences, seed, overrides)
     labels = tuple(ds["train"].features["label"].names)
     set_seed(seed)
     model, tokenizer = load_for_training(resolve_model_source(cfg.model.name_or_path), labels)
@@ -85,16 +89,9 @@ def worker(recipe: str, train_sentences: int, epochs: float, seed: int, out: Pat
     work = out.parent / f"ckpt-{recipe}"
     start = time.perf_counter()
     if recipe == "stance":
-        opts = TrainOptions(
-            epochs=epochs,
-            batch_size=t.batch_size,
-            learning_rate=t.learning_rate,
-            warmup_ratio=t.warmup_ratio,
-            weight_decay=t.weight_decay,
-            early_stopping_patience=0,
-            seed=seed,
-            max_length=cfg.model.max_length,
-        )
+        # the shipped default recipe whole (freezing included), for the benchmark's epochs and without early stopping
+        settings = {**OmegaConf.to_container(t, resolve=True), "epochs": epochs, "early_stopping_patience": 0, "report_to": []}
+        opts = options_from(TrainOptions, settings, seed=seed, max_length=cfg.model.max_length)
         outcome = fine_tune(ds, model, tokenizer, labels, work, opts)
         model = outcome.model
         processed_tokens = real_tokens * epochs
@@ -108,7 +105,7 @@ def worker(recipe: str, train_sentences: int, epochs: float, seed: int, out: Pat
         args = TrainingArguments(
             output_dir=str(work),
             num_train_epochs=epochs,
-            per_device_train_batch_size=32,
+            per_device_train_batch_size=t.batch_size,
             per_device_eval_batch_size=64,
             learning_rate=t.learning_rate,
             warmup_steps=t.warmup_ratio,
@@ -166,9 +163,10 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--worker", choices=["stock", "stance"], help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides of the configuration to benchmark, after --")
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.train_sentences, args.epochs, args.seed, args.out)
+        worker(args.worker, args.train_sentences, args.epochs, args.seed, args.out, args.overrides)
         return 0
 
     import tempfile
@@ -193,6 +191,8 @@ def main() -> int:
                 str(args.seed),
                 "--out",
                 str(out),
+                "--",
+                *args.overrides,
             ]
             subprocess.run(cmd, check=True)
             results[recipe] = json.loads(out.read_text())

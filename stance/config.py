@@ -97,6 +97,7 @@ class EvalConfig:
     output_dir: str | None = None
     raw_articles: str | None = None
     real_dev: str | None = None
+    explain_errors: int = 15
 
 
 @dataclass
@@ -109,6 +110,7 @@ class PredictConfig:
     backend: str = "torch"
     onnx_rescore: bool = True
     batch_size: int = 64
+    explain: bool = False
 
 
 @dataclass
@@ -130,6 +132,29 @@ class DistillConfig:
 
 
 @dataclass
+class TrendColumnsConfig:
+    text: str = "text"
+    date: str = "date"
+    actor: str = "speaker"
+    counterpart: str = "counterpart"
+    doc_id: str = "doc_id"
+
+
+@dataclass
+class TrendConfig:
+    inputs: list[str] = field(default_factory=list)
+    manifest: str | None = None
+    columns: TrendColumnsConfig = field(default_factory=TrendColumnsConfig)
+    period: str = "quarter"
+    actors: list[str] = field(default_factory=list)
+    bootstrap_resamples: int = 1000
+    confidence_level: float = 0.95
+    top_k: int = 3
+    explain: bool = True
+    output_dir: str | None = None
+
+
+@dataclass
 class StanceConfig:
     name: str = "default"
     seed: int = 42
@@ -145,6 +170,7 @@ class StanceConfig:
     predict: PredictConfig = field(default_factory=PredictConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     distill: DistillConfig = field(default_factory=DistillConfig)
+    trend: TrendConfig = field(default_factory=TrendConfig)
 
 
 def _resource(name: str) -> str:

@@ -101,6 +101,10 @@ def predict(cfg: DictConfig) -> dict[str, Any]:
                 "strongest": {k: [s.text for s in v] for k, v in summary.strongest.items()},
             }
         )
+    if p.explain:
+        scored = [r for r in records if r["type"] == "sentence"]
+        for record, explanation in zip(scored, clf.explain([r["text"] for r in scored])):
+            record["top_words"] = explanation.top_words(3)
     fmt = Path(p.output).suffix.lstrip(".").lower() if p.output else p.format
     if fmt not in ("jsonl", "csv"):
         raise StanceError(f"unknown output format '{fmt}'", where="predict.output", fix="write to a .jsonl or .csv file")
@@ -124,10 +128,12 @@ def _to_jsonl(records: list[dict[str, Any]]) -> str:
 
 def _to_csv(records: list[dict[str, Any]], labels: tuple[str, ...]) -> str:
     fields = ["type", "doc_id", "id", "text", "label", "confidence", *[f"p_{n}" for n in labels]]
+    if any("top_words" in r for r in records):
+        fields.append("top_words")
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(r for r in records if r["type"] == "sentence")
+    writer.writerows({**r, "top_words": "; ".join(r.get("top_words", []))} for r in records if r["type"] == "sentence")
     docs = [r for r in records if r["type"] == "document"]
     if docs:
         # documents go last, one row each, so the file stays a single rectangular table

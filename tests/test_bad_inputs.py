@@ -239,3 +239,46 @@ def test_predict_before_any_model_is_trained_says_where_smoke_runs_go(tmp_path, 
     sentences.write_text("We are ready to talk.\n", encoding="utf-8")
     line = run_stage(predict, cfg_for(tmp_path, f"predict.input={sentences}"), capsys)
     assert "outputs/latest/model" in line and "model folder not found" in line and "outputs/debug/latest/model" in line
+
+
+def trend_error(tmp_path, capsys, rows, *overrides):
+    from stance.trend import trend
+
+    table = tmp_path / "statements.csv"
+    pd.DataFrame(rows).to_csv(table, index=False)
+    cfg = cfg_for(tmp_path, f"trend.inputs=[{table}]", f"trend.output_dir={tmp_path / 'trend'}", *overrides)
+    line = run_stage(trend, cfg, capsys)
+    assert not (tmp_path / "trend").exists(), "no output may be written"
+    return line
+
+
+STATEMENTS = [{"text": "We are ready to talk.", "date": "2024-01-05", "speaker": "Norway", "counterpart": "Russia", "doc_id": "d1"}]
+
+
+def test_trend_table_without_the_actor_column(tmp_path, capsys):
+    line = trend_error(tmp_path, capsys, [{k: v for k, v in STATEMENTS[0].items() if k != "speaker"}])
+    assert "no 'speaker' column" in line and "trend.columns.actor=" in line and "statements.csv" in line
+
+
+def test_trend_date_that_does_not_parse(tmp_path, capsys):
+    line = trend_error(tmp_path, capsys, [*STATEMENTS, {**STATEMENTS[0], "date": "last Tuesday"}])
+    assert "statements.csv row 2" in line and "'last Tuesday'" in line and "YYYY-MM-DD" in line
+
+
+def test_trend_actor_with_no_sentences(tmp_path, capsys):
+    line = trend_error(tmp_path, capsys, STATEMENTS, "trend.actors=[Narnia]")
+    assert "actor 'Narnia' has no sentences" in line and "Norway" in line
+
+
+def test_trend_with_nothing_to_read(tmp_path, capsys):
+    from stance.trend import trend
+
+    line = run_stage(trend, cfg_for(tmp_path), capsys)
+    assert "trend.inputs" in line
+    line = trend_error(tmp_path, capsys, [{**STATEMENTS[0], "text": " "}])
+    assert "no sentences" in line
+
+
+def test_trend_unknown_period(tmp_path, capsys):
+    line = trend_error(tmp_path, capsys, STATEMENTS, "trend.period=week")
+    assert "unknown period 'week'" in line and "month, quarter, year" in line

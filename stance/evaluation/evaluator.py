@@ -35,6 +35,7 @@ class EvalOptions:
     target_accuracy: float = 0.9
     baselines: bool = True
     plots: bool = True
+    explain_errors: int = 15
     seed: int = 0
 
 
@@ -119,6 +120,7 @@ def evaluate_classifier(
         }
     metrics["baselines"] = _baselines(labels, rows, y, pred, train_rows, opts, metrics, hard) if opts.baselines and train_rows else {}
     metrics["breakdowns"] = _breakdowns(rows, y, pred, k)
+    metrics["top_errors"] = _top_errors(classifier, rows, labels, y, proba, opts.explain_errors)
     metrics["labels"] = list(labels)
     metrics["split"] = title
     if documents is not None:
@@ -219,6 +221,25 @@ def _breakdowns(rows: LabelledRows, y, pred, k) -> dict[str, dict[str, dict[str,
             for key, idx in sorted(groups.items(), key=lambda kv: -len(kv[1]))
         }
     return out
+
+
+def _top_errors(classifier: Any, rows: LabelledRows, labels: tuple[str, ...], y: np.ndarray, proba: np.ndarray, n: int) -> list[dict[str, Any]]:
+    """The `n` most confident mistakes with the words that drove each (occlusion), for the report's error table."""
+    pred = proba.argmax(axis=1)
+    wrong = [i for i in np.argsort(-proba.max(axis=1), kind="stable") if pred[i] != y[i]][:n]
+    if not wrong or not hasattr(classifier, "explain"):
+        return []
+    explanations = classifier.explain([rows.texts[i] for i in wrong])
+    return [
+        {
+            "text": rows.texts[i],
+            "gold": labels[y[i]],
+            "prediction": labels[pred[i]],
+            "confidence": float(proba[i].max()),
+            "top_words": e.top_words(3),
+        }
+        for i, e in zip(wrong, explanations)
+    ]
 
 
 def _write_predictions(out_dir: Path, rows: LabelledRows, labels, y, proba) -> None:

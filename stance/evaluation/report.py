@@ -132,8 +132,21 @@ def render_markdown(m: dict[str, Any]) -> str:
         }
         for key, name in m["figures"].items():
             out += [f"![{titles.get(key, key)}]({name})", ""]
+    if m.get("top_errors"):
+        out += ["", "## Most confident errors", "", "Highlighted: the words whose deletion moved the model's call most (occlusion).", ""]
+        out += ["| sentence | gold | predicted | confidence |", "|---|---|---|---|"]
+        for e in m["top_errors"]:
+            out.append(f"| {_marked(e['text'], e['top_words'])} | {e['gold']} | {e['prediction']} | {e['confidence']:.2f} |")
     out += ["", "Misclassified sentences, most confident first: `errors.csv`. All predictions: `predictions.csv`.", ""]
     return "\n".join(out)
+
+
+def _marked(text: str, words: list[str]) -> str:
+    """The sentence with `==word==` around its top words (rendered as <mark> in the HTML); table pipes escaped."""
+    text = text.replace("|", "/")
+    for word in sorted(set(words), key=len, reverse=True):
+        text = re.sub(rf"(?<![\w=])({re.escape(word)})(?![\w=])", r"==\1==", text)
+    return text
 
 
 def _markdown_to_html(md: str, folder: Path) -> str:
@@ -144,6 +157,7 @@ def _markdown_to_html(md: str, folder: Path) -> str:
     def inline(text: str) -> str:
         text = html.escape(text)
         text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
+        text = re.sub(r"==(.+?)==", r"<mark>\1</mark>", text)
         return re.sub(r"`(.+?)`", r"<code>\1</code>", text)
 
     def flush() -> None:

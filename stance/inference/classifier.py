@@ -189,6 +189,17 @@ class StanceClassifier:
             for text, label, p in zip(texts, labels, proba)
         ]
 
+    def explain(self, texts: str | Sequence[str]) -> list[Any]:
+        """Per-word contributions to the predicted label (occlusion; see `stance.inference.explanation`).
+
+        Contributions are drops of the uncalibrated probability: temperature scaling never reorders
+        them, and a large fitted temperature would squeeze them below float precision.
+        """
+        from stance.inference.explanation import occlusion
+
+        batch = [texts] if isinstance(texts, str) else [str(t) for t in texts]
+        return occlusion(batch, lambda items: scaled_probabilities(self.logits(items), 1.0), self.labels)
+
     def predict_document(self, article: str, top_k: int = 3) -> DocumentPrediction:
         """Clean and segment an article like `stance-prepare`, classify each sentence, summarise.
 

@@ -1,0 +1,96 @@
+"""`stance-trend`: stance over time per actor and counterpart, with bootstrap intervals, charts and the evidence."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from stance.cli import announce_model, run_hydra_app
+from stance.errors import StanceError
+
+
+def trend(cfg: DictConfig) -> dict[str, Any]:
+    """Score (unless already scored), aggregate and write trend.csv, one PNG per actor and trend.html; return rows and paths."""
+    from stance.analysis.trend import PERIODS, ScoredSentence, evidence, stance_trend
+    from stance.analysis.trend_inputs import TrendColumns, read_trend_inputs
+    from stance.analysis.trend_report import picture_name, plot_actor, write_html
+    from stance.runs.atomic import atomic_directory
+
+    t = cfg.trend
+    if t.period not in PERIODS:
+        raise StanceError(f"unknown period '{t.period}'", where="trend.period", fix=f"use one of {', '.join(PERIODS)}")
+    if not t.inputs:
+        raise StanceError("no inputs given", where="trend.inputs", fix="set trend.inputs=[articles_folder] or [sentences.csv]")
+    rows = read_trend_inputs(list(t.inputs), TrendColumns(**dict(t.columns)), t.manifest)
+    if t.actors:
+        present = sorted({r.actor for r in rows})
+        missing = [a for a in t.actors if a not in present]
+        if missing:
+            raise StanceError(
+                f"actor '{missing[0]}' has no sentences in the inputs "
+                f"(actors present: {', '.join(present[:12])}{', ...' if len(present) > 12 else ''})",
+                where="trend.actors",
+                fix="spell the actor as in the actor column, or leave trend.actors empty",
+            )
+        rows = [r for r in rows if r.actor in set(t.actors)]
+    clf = None
+    if any(r.label is None for r in rows):
+        from stance.inference.classifier import StanceClassifier
+
+        clf = StanceClassifier.from_pretrained(cfg.model_dir, batch_size=cfg.predict.batch_size)
+        clf.progress = True
+        todo = [r for r in rows if r.label is None]
+        for r, pred in zip(todo, clf.predict_sentences([r.text for r in todo])):
+            r.label, r.confidence = pred.label, pred.confidence
+    sentences = [ScoredSentence(r.doc_id, r.actor, r.counterpart, r.date, r.text, r.label, float(r.confidence)) for r in rows]
+    table = stance_trend(sentences, t.period, t.bootstrap_resamples, t.confidence_level, cfg.seed)
+    proof = evidence(sentences, t.period, t.top_k)
+    highlights = _highlights(clf, cfg, proof) if t.explain else {}
+    out_dir = Path(t.output_dir) if t.output_dir else Path(cfg.output_root) / "trend" / time.strftime("%Y-%m-%d_%H-%M-%S")
+    with atomic_directory(out_dir) as tmp:
+        (tmp / "trend.csv").write_text(_csv(table), encoding="utf-8")
+        pictures = {}
+        for actor in sorted({r["actor"] for r in table}):
+            pictures[actor] = plot_actor(actor, [r for r in table if r["actor"] == actor], tmp / picture_name(actor), t.period)
+        write_html(tmp / "trend.html", table, pictures, proof, t.period, highlights)
+    print(f"{len(sentences)} sentences in {len({s.doc_id for s in sentences})} documents, {len(table)} actor-counterpart-{t.period} cells")
+    for r in table:
+        ci = "" if r["ci_low"] != r["ci_low"] else f" (95% CI {r['ci_low']:+.2f} to {r['ci_high']:+.2f})"
+        cell = f"{r['actor']} -> {r['counterpart'] or '(any)'} {r['period']}"
+        print(f"  {cell}: index {r['stance_index']:+.2f}{ci}, {r['documents']} docs, {r['sentences']} sentences")
+    print(f"trend: {out_dir / 'trend.csv'}\nchart: {out_dir / 'trend.html'}")
+    if clf is not None:
+        announce_model(cfg.model_dir)
+    return {"rows": table, "output_dir": str(out_dir), "csv": str(out_dir / "trend.csv"), "html": str(out_dir / "trend.html")}
+
+
+def _highlights(clf: Any, cfg: DictConfig, proof: dict) -> dict[str, list[str]]:
+    """Top words of every evidence sentence (scoring with the model even when the inputs came scored)."""
+    texts = sorted({s.text for sides in proof.values() for side in sides.values() for s in side})
+    if not texts:
+        return {}
+    if clf is None:
+        from stance.inference.classifier import StanceClassifier
+
+        clf = StanceClassifier.from_pretrained(cfg.model_dir, batch_size=cfg.predict.batch_size)
+    return {e.text: e.top_words(3) for e in clf.explain(texts)}
+
+
+def _csv(rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["actor"], lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: (f"{v:.4f}" if isinstance(v, float) and v == v else ("" if isinstance(v, float) else v)) for k, v in r.items()})
+    return buffer.getvalue()
+
+
+main = run_hydra_app(trend)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+"""Analyst tools: stance trends with bootstrap intervals over documents, and occlusion explanations."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stance.analysis.trend import ScoredSentence, period_of, stance_index, stance_trend
+from stance.inference.explanation import without_word
+from stance.train import train
+from stance.trend import trend
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def s(doc, label, conf=1.0, date="2024-02-10", actor="A", counterpart="B"):
+    return ScoredSentence(doc, actor, counterpart, dt.date.fromisoformat(date), f"{doc} {label}", label, conf)
+
+
+def test_periods_and_the_index_follow_their_definitions():
+    assert [period_of(dt.date(2024, m, 1), "quarter") for m in (1, 3, 4, 12)] == ["2024-Q1", "2024-Q1", "2024-Q2", "2024-Q4"]
+    assert period_of(dt.date(2024, 2, 9), "month") == "2024-02" and period_of(dt.date(2024, 2, 9), "year") == "2024"
+    # 3 hardline at 0.9 vs 1 conciliatory at 0.6; the neutral sentence does not vote
+    sentences = [s("d1", "hardline", 0.9), s("d1", "hardline", 0.9), s("d2", "hardline", 0.9), s("d2", "conciliatory", 0.6), s("d2", "neutral")]
+    assert stance_index(sentences) == pytest.approx((2.7 - 0.6) / 3.3)
+
+
+def test_the_interval_resamples_documents_and_covers_the_estimate():
+    sentences = [s(f"d{i}", "hardline" if i % 3 else "conciliatory", 0.8) for i in range(30)]
+    sentences += [s("late", "conciliatory", date="2024-07-01")]
+    rows = stance_trend(sentences, "quarter", resamples=500, seed=1)
+    q1 = next(r for r in rows if r["period"] == "2024-Q1")
+    assert q1["documents"] == 30 and q1["sentences"] == 30
+    assert q1["ci_low"] < q1["stance_index"] < q1["ci_high"]
+    assert np.isnan(next(r for r in rows if r["period"] == "2024-Q3")["ci_low"]), "one document gives no interval"
+    # one document's ten sentences weigh as one resampling unit: a wider interval than ten independent documents
+    clustered = stance_trend([s("big", "hardline") for _ in range(10)] + [s(f"c{i}", "conciliatory") for i in range(10)], resamples=500)
+    spread = stance_trend([s(f"h{i}", "hardline") for i in range(10)] + [s(f"c{i}", "conciliatory") for i in range(10)], resamples=500)
+    assert clustered[0]["ci_high"] - clustered[0]["ci_low"] > spread[0]["ci_high"] - spread[0]["ci_low"]
+
+
+@pytest.fixture(scope="module")
+def smoke_model(tmp_path_factory, tiny_model_dir):
+    from hydra import compose, initialize_config_dir
+
+    from stance.config import CONFIG_DIR, PRIMARY_CONFIG
+
+    root = tmp_path_factory.mktemp("analysis")
+    overrides = [
+        "debug=smoke",
+        f"output_root={root / 'outputs'}",
+        f"data.output_dir={root / 'prepared'}",
+        f"data.inputs=[{FIXTURES / 'labelled.jsonl'}]",
+        "trainer.max_steps=40",
+        "trainer.learning_rate=5e-4",
+    ]
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return Path(train(compose(config_name=PRIMARY_CONFIG, overrides=overrides))["model_dir"])
+
+
+def _articles(tmp_path: Path) -> Path:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    manifest = [("wire_talks.txt", "Norway", "Russia", "2024-01-15"), ("wire_ultimatum.txt", "Norway", "Russia", "2024-05-02")]
+    for name, *_ in manifest:
+        shutil.copy(FIXTURES / "articles" / name, folder / name)
+        shutil.copy(FIXTURES / "articles" / name, folder / name.replace(".txt", "_copy.txt"))
+    with (folder / "labels.csv").open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["file", "speaker", "counterpart", "date"])
+        for name, *meta in manifest:
+            writer.writerow([name, *meta])
+            writer.writerow([name.replace(".txt", "_copy.txt"), *meta])
+    return folder
+
+
+def trend_config(tmp_path: Path, model_dir: Path, *overrides: str):
+    from hydra import compose, initialize_config_dir
+
+    from stance.config import CONFIG_DIR, PRIMARY_CONFIG
+
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose(
+            config_name=PRIMARY_CONFIG,
+            overrides=[f"model_dir={model_dir}", f"trend.output_dir={tmp_path / 'trend'}", "trend.bootstrap_resamples=200", *overrides],
+        )
+
+
+def test_trend_from_raw_articles_writes_the_table_a_chart_per_actor_and_the_evidence_page(tmp_path, smoke_model):
+    result = trend(trend_config(tmp_path, smoke_model, f"trend.inputs=[{_articles(tmp_path)}]"))
+    out = tmp_path / "trend"
+    rows = list(csv.DictReader((out / "trend.csv").open()))
+    assert [r["period"] for r in rows] == ["2024-Q1", "2024-Q2"]
+    assert all(r["actor"] == "Norway" and r["counterpart"] == "Russia" and r["documents"] == "2" for r in rows)
+    assert (out / "trend_Norway.png").stat().st_size > 5000
+    page = (out / "trend.html").read_text()
+    assert "data:image/png;base64," in page and "2024-Q2" in page and "<mark>" in page
+    assert result["rows"][0]["sentences"] > 3
+
+
+def test_trend_reads_a_scored_prediction_file_joined_with_a_manifest(tmp_path, smoke_model):
+    from stance.predict import predict
+
+    articles = _articles(tmp_path)
+    cfg = trend_config(tmp_path, smoke_model, f"predict.input={articles}", f"predict.output={tmp_path / 'scored.jsonl'}")
+    predict(cfg)
+    result = trend(trend_config(tmp_path, smoke_model, f"trend.inputs=[{tmp_path / 'scored.jsonl'}]", f"trend.manifest={articles / 'labels.csv'}",
+                                "trend.period=year", "trend.explain=false"))
+    assert [(r["period"], r["documents"]) for r in result["rows"]] == [("2024", 4)]
+
+
+class BagOfWords:
+    """A transparent backend: the hardline logit is a sum of per-token weights, so the true word effects are known."""
+
+    workers = 1
+
+    def __init__(self, vocab_size: int, strong: dict[int, float], seed: int = 0) -> None:
+        self.weights = np.random.default_rng(seed).normal(0, 0.15, vocab_size)
+        for token, weight in strong.items():
+            self.weights[token] = weight
+
+    def __call__(self, batch):
+        score = (self.weights[batch["input_ids"]] * batch["attention_mask"]).sum(axis=1)
+        return np.stack([np.zeros_like(score), score], axis=1).astype(np.float32)
+
+
+@pytest.fixture()
+def bow_classifier(tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    from stance import StanceClassifier
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_model_dir))
+    cues = {"never": 2.5, "ultimatum": 2.0, "reject": 1.8, "talks": -2.2, "ready": -1.6, "welcome": -1.8}
+    strong = {tokenizer.convert_tokens_to_ids(word): weight for word, weight in cues.items()}
+    return StanceClassifier(BagOfWords(tokenizer.vocab_size, strong), tokenizer, ("conciliatory", "hardline"))
+
+
+def test_explanations_are_faithful_deleting_the_top_words_moves_the_probability_more_than_random_words(bow_classifier):
+    from stance.modeling.calibration import scaled_probabilities
+
+    clf = bow_classifier
+    texts = [json.loads(line)["text"] for line in (FIXTURES / "labelled.jsonl").read_text().splitlines()]
+    texts = [t for t in texts if len(t.split()) >= 7][:20]
+    explanations = clf.explain(texts)
+    rng = random.Random(0)
+
+    def drop(e, indices):
+        kept = " ".join(w for i, w in enumerate(e.words) if i not in set(indices))
+        return abs(e.probability - scaled_probabilities(clf.logits([kept]), 1.0)[0, clf.labels.index(e.label)])
+
+    top_moves, random_moves = [], []
+    for e in explanations:
+        order = sorted(range(len(e.words)), key=lambda i: -e.contributions[i])
+        top_moves.append(drop(e, order[:3]))
+        random_moves.append(np.mean([drop(e, rng.sample(range(len(e.words)), 3)) for _ in range(5)]))
+    assert len(explanations) == len(texts) >= 10
+    assert np.mean(top_moves) > 2 * np.mean(random_moves), (np.mean(top_moves), np.mean(random_moves))
+    # a planted cue word is found where it drives the call
+    (e,) = clf.explain("We will never accept this ultimatum from them.")
+    assert e.label == "hardline" and set(e.top_words(2)) == {"never", "ultimatum"}
+    assert without_word(["a", "b", "c"], 1) == "a c"
+
+
+def test_a_trained_transformer_explains_with_words_of_the_sentence(smoke_model):
+    from stance import StanceClassifier
+
+    (e,) = StanceClassifier.from_pretrained(smoke_model).explain(["We will never accept this ultimatum."])
+    assert e.words == ["We", "will", "never", "accept", "this", "ultimatum."] and len(e.contributions) == 6
+    assert all(w in e.text for w in e.top_words(3))
+
+
+def test_predict_can_add_the_top_words_of_each_sentence(tmp_path, smoke_model, bow_classifier, monkeypatch):
+    from stance.inference.classifier import StanceClassifier
+    from stance.predict import predict
+
+    monkeypatch.setattr(StanceClassifier, "from_pretrained", classmethod(lambda cls, *a, **k: bow_classifier))
+
+    (tmp_path / "in.txt").write_text("We will never accept this ultimatum.\nOur door remains open to talks.\n")  # bag-of-words cues
+    io = [f"predict.input={tmp_path / 'in.txt'}", f"predict.output={tmp_path / 'out.csv'}"]
+    cfg = trend_config(tmp_path, smoke_model, *io, "predict.explain=true")
+    predict(cfg)
+    rows = list(csv.DictReader((tmp_path / "out.csv").open()))
+    assert [r["top_words"].split("; ")[0] for r in rows] == ["never", "talks"] and "ultimatum" in rows[0]["top_words"]
