@@ -155,6 +155,18 @@ class TrendConfig:
 
 
 @dataclass
+class AnnotateConfig:
+    action: str = "select"
+    inputs: list[str] = field(default_factory=list)
+    n: int = 50
+    strategy: str = "margin_diverse"
+    pool_factor: int = 5
+    labelled: str = "data/annotations/labelled.jsonl"
+    tasks: str | None = None
+    output_dir: str | None = None
+
+
+@dataclass
 class StanceConfig:
     name: str = "default"
     seed: int = 42
@@ -171,6 +183,7 @@ class StanceConfig:
     export: ExportConfig = field(default_factory=ExportConfig)
     distill: DistillConfig = field(default_factory=DistillConfig)
     trend: TrendConfig = field(default_factory=TrendConfig)
+    annotate: AnnotateConfig = field(default_factory=AnnotateConfig)
 
 
 def _resource(name: str) -> str:

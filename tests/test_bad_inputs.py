@@ -282,3 +282,37 @@ def test_trend_with_nothing_to_read(tmp_path, capsys):
 def test_trend_unknown_period(tmp_path, capsys):
     line = trend_error(tmp_path, capsys, STATEMENTS, "trend.period=week")
     assert "unknown period 'week'" in line and "month, quarter, year" in line
+
+
+def test_annotate_import_with_an_unknown_label_names_the_row(tmp_path, capsys):
+    from stance.annotate import annotate
+
+    tasks = tmp_path / "tasks.csv"
+    tasks.write_text("id,text,label\na1,We are ready.,conciliatory\na2,Never.,furious\n", encoding="utf-8")
+    cfg = cfg_for(tmp_path, "annotate.action=import", f"annotate.tasks={tasks}", f"annotate.labelled={tmp_path / 'labelled.jsonl'}")
+    line = run_stage(annotate, cfg, capsys)
+    assert "tasks.csv row 2" in line and "unknown label 'furious'" in line and "conciliatory, hardline, neutral" in line
+    assert not (tmp_path / "labelled.jsonl").exists(), "nothing is appended when one row is bad"
+
+
+def test_annotate_import_without_the_label_column(tmp_path, capsys):
+    from stance.annotate import annotate
+
+    tasks = tmp_path / "tasks.csv"
+    tasks.write_text("id,text\na1,We are ready.\n", encoding="utf-8")
+    line = run_stage(annotate, cfg_for(tmp_path, "annotate.action=import", f"annotate.tasks={tasks}"), capsys)
+    assert "no 'label' column" in line and "tasks.csv" in line
+
+
+def test_annotate_select_when_nothing_is_left_to_label(tmp_path, capsys):
+    from stance.annotate import annotate
+
+    pool = tmp_path / "pool.csv"
+    pool.write_text("text\nWe are ready to talk.\n", encoding="utf-8")
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text(json.dumps({"id": "x", "text": "We are ready to talk.", "label": "conciliatory", "doc_id": "d"}) + "\n")
+    cfg = cfg_for(tmp_path, "annotate.action=select", f"annotate.inputs=[{pool}]", f"annotate.labelled={labelled}")
+    line = run_stage(annotate, cfg, capsys)
+    assert "nothing left to select" in line
+    line = run_stage(annotate, cfg_for(tmp_path, "annotate.action=select", f"annotate.inputs=[{pool}]", "annotate.n=0"), capsys)
+    assert "annotate.n=0 selects nothing" in line

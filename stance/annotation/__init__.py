@@ -1,0 +1,1 @@
+"""Active learning: pick the sentences worth labelling next, hand them to people as tasks, read their labels back."""

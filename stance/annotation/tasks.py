@@ -1,0 +1,149 @@
+"""Annotation tasks out (a spreadsheet CSV and a Label Studio import) and labels back in (CSV or Label Studio export)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+from stance.annotation.pool import Candidate, sentence_id
+from stance.data.cleaning import dedup_key
+from stance.data.labels import LabelScheme
+from stance.errors import StanceError
+
+TASK_FIELDS = ("id", "text", "before", "after", "doc_id", "source", "model_guess", "model_confidence", "label")
+
+
+@dataclass
+class LabelledSentence:
+    id: str
+    text: str
+    label: str
+    doc_id: str
+    source: str
+    annotated_from: str = ""
+
+
+def write_tasks(folder: Path, picks: Sequence[Candidate], guesses: Sequence[tuple[str, float] | None], labels: Sequence[str]) -> dict[str, Path]:
+    """tasks.csv (fill in `label`), tasks.labelstudio.json and labelstudio_config.xml in `folder`."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=TASK_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    tasks = []
+    for c, guess in zip(picks, guesses):
+        row = {**asdict(c), "model_guess": guess[0] if guess else "", "model_confidence": f"{guess[1]:.3f}" if guess else "", "label": ""}
+        writer.writerow(row)
+        data = {"text": c.text, "before": c.before, "after": c.after, "stance_id": c.id, "doc_id": c.doc_id, "source": c.source}
+        task: dict[str, Any] = {"data": data}
+        if guess:
+            choice = {"from_name": "stance", "to_name": "text", "type": "choices", "value": {"choices": [guess[0]]}}
+            task["predictions"] = [{"model_version": "stance", "score": round(guess[1], 4), "result": [choice]}]
+        tasks.append(task)
+    paths = {"csv": folder / "tasks.csv", "labelstudio": folder / "tasks.labelstudio.json", "labelstudio_config": folder / "labelstudio_config.xml"}
+    paths["csv"].write_text(buffer.getvalue(), encoding="utf-8-sig")  # the BOM makes spreadsheet programs read UTF-8
+    paths["labelstudio"].write_text(json.dumps(tasks, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    choices = "".join(f"<Choice value={quoteattr(n)}/>" for n in labels)
+    paths["labelstudio_config"].write_text(
+        "<View>\n  <Text name=\"before\" value=\"$before\"/>\n  <Header value=\"Label this sentence\"/>\n"
+        "  <Text name=\"text\" value=\"$text\"/>\n  <Text name=\"after\" value=\"$after\"/>\n"
+        f"  <Choices name=\"stance\" toName=\"text\" choice=\"single\" showInline=\"true\">{choices}</Choices>\n</View>\n",
+        encoding="utf-8",
+    )
+    return paths
+
+
+def _canonical(scheme: LabelScheme, raw: Any, where: str) -> str:
+    try:
+        label = scheme.normalise(raw)
+    except KeyError:
+        raise StanceError(
+            f"unknown label '{raw}' (allowed: {scheme.allowed()})",
+            where=where,
+            fix="correct the label, or map it with data.synonyms.<label>=<one of the allowed labels>",
+        ) from None
+    return str(label)
+
+
+def _from_csv(path: Path, scheme: LabelScheme) -> list[LabelledSentence]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in ("id", "text", "label") if c not in (reader.fieldnames or [])]
+        if missing:
+            raise StanceError(
+                f"no '{missing[0]}' column (columns present: {', '.join(reader.fieldnames or []) or 'none'})",
+                where=str(path),
+                fix="import the tasks.csv that stance-annotate select wrote, with its columns unchanged",
+            )
+        out = []
+        for row_number, row in enumerate(reader, start=1):
+            if not (row.get("label") or "").strip():
+                continue  # not labelled (yet)
+            label = _canonical(scheme, row["label"], f"{path} row {row_number}")
+            out.append(LabelledSentence(row["id"], row["text"], label, row.get("doc_id") or row["id"], row.get("source", ""), path.name))
+    return out
+
+
+def _from_labelstudio(path: Path, scheme: LabelScheme) -> list[LabelledSentence]:
+    try:
+        tasks = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise StanceError(f"not valid JSON ({err})", where=str(path), fix="export the project from Label Studio as JSON") from None
+    if not isinstance(tasks, list):
+        raise StanceError("expected a list of tasks", where=str(path), fix="export the project from Label Studio as JSON (not JSON-MIN)")
+    out = []
+    for number, task in enumerate(tasks, start=1):
+        data = task.get("data", {})
+        where = f"{path} task {number}"
+        if "text" not in data:
+            raise StanceError("task has no data.text", where=where, fix="import the tasks.labelstudio.json that stance-annotate select wrote")
+        annotations = [a for a in task.get("annotations", []) if not a.get("was_cancelled")]
+        choices = [r["value"]["choices"][0] for a in annotations[-1:] for r in a.get("result", []) if r.get("value", {}).get("choices")]
+        if not choices:
+            continue
+        label = _canonical(scheme, choices[0], where)
+        sid = data.get("stance_id") or sentence_id(data.get("source", ""), data.get("doc_id", ""), data["text"])
+        out.append(LabelledSentence(sid, data["text"], label, data.get("doc_id") or sid, data.get("source", ""), path.name))
+    return out
+
+
+def read_labelled_tasks(path: Path, scheme: LabelScheme) -> list[LabelledSentence]:
+    """The labelled rows of a tasks CSV or a Label Studio JSON export; unlabelled rows are skipped."""
+    if not path.exists():
+        raise StanceError("no such file", where=str(path), fix="set annotate.tasks= to the labelled tasks.csv or a Label Studio export")
+    if path.suffix.lower() == ".json":
+        return _from_labelstudio(path, scheme)
+    if path.suffix.lower() == ".csv":
+        return _from_csv(path, scheme)
+    raise StanceError(f"unsupported file type '{path.suffix}'", where=str(path), fix="import a .csv (spreadsheet) or .json (Label Studio export)")
+
+
+def read_labelled_file(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def merge(existing: Sequence[dict[str, Any]], new: Sequence[LabelledSentence]) -> tuple[list[dict[str, Any]], int, list[dict[str, str]]]:
+    """(rows to append, duplicates skipped, conflicts): a sentence already labelled is never added twice or relabelled."""
+    by_key = {dedup_key(r["text"]): r for r in existing}
+    by_id = {r["id"]: r for r in existing}
+    added: list[dict[str, Any]] = []
+    duplicates, conflicts = 0, []
+    for row in new:
+        earlier = by_id.get(row.id) or by_key.get(dedup_key(row.text))
+        if earlier is not None:
+            if earlier["label"] == row.label:
+                duplicates += 1
+            else:
+                conflicts.append({"id": row.id, "text": row.text, "earlier": earlier["label"], "new": row.label, "from": row.annotated_from})
+            continue
+        record = {**asdict(row), "annotated_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        added.append(record)
+        by_id[row.id] = by_key[dedup_key(row.text)] = record
+    return added, duplicates, conflicts

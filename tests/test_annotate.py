@@ -1,0 +1,128 @@
+"""The active-learning loop from the README on raw articles: select -> label -> import -> train -> select again."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stance.annotate import annotate
+from stance.annotation.selection import margins, select
+from stance.train import train
+
+FIXTURES = Path(__file__).parent / "fixtures"
+GOLD = {json.loads(line)["text"]: json.loads(line)["label"] for line in (FIXTURES / "labelled.jsonl").read_text().splitlines()}
+
+
+def compose_cfg(tmp_path: Path, *overrides: str):
+    from hydra import compose, initialize_config_dir
+
+    from stance.config import CONFIG_DIR, PRIMARY_CONFIG
+
+    base = [
+        f"output_root={tmp_path / 'outputs'}",
+        f"data.output_dir={tmp_path / 'prepared'}",
+        f"annotate.labelled={tmp_path / 'labelled.jsonl'}",
+        f"model.name_or_path={FIXTURES.parent.parent / 'nonexistent'}",
+    ]
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose(config_name=PRIMARY_CONFIG, overrides=[*base, *overrides])
+
+
+def label_by_script(tasks_csv: Path, out: Path, rule) -> int:
+    """A stand-in annotator: fills the label column of some rows (others stay empty)."""
+    with tasks_csv.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        row["label"] = rule(row["text"]) or ""
+    with out.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return sum(1 for r in rows if r["label"])
+
+
+def keyword_annotator(text: str) -> str | None:
+    lowered = text.lower()
+    if any(w in lowered for w in ("reject", "never", "ultimatum", "warn", "condemn", "retaliat")):
+        return "hardline"
+    if any(w in lowered for w in ("talk", "ready", "welcome", "dialogue", "agree")):
+        return "conciliatory"
+    return "neutral" if len(text) > 40 else None
+
+
+def test_selection_picks_uncertain_sentences_from_different_clusters():
+    rng = np.random.default_rng(0)
+    embeddings = np.concatenate([np.eye(4)[c] + rng.normal(0, 0.05, (20, 4)) for c in (0, 1, 2)])  # three directions
+    proba = np.full((60, 2), 0.5)
+    proba[:, 0] = np.linspace(0.5, 1.0, 60)  # row 0 most uncertain, the first cluster the most uncertain overall
+    proba[:, 1] = 1 - proba[:, 0]
+    picks = select(3, 0, embeddings, proba, "margin_diverse", pool_factor=20)
+    assert {p // 20 for p in picks} == {0, 1, 2}, "one per cluster"
+    assert select(3, 0, embeddings, proba, "margin") == [0, 1, 2]
+    assert sorted(select(3, 0, embeddings, None)) != [0, 1, 2] and len({p // 20 for p in select(3, 0, embeddings, None)}) == 3
+    assert margins(np.array([[0.5, 0.5], [0.9, 0.1]])).tolist() == pytest.approx([0.0, 0.8])
+
+
+def test_the_loop_select_label_import_train_select_again(tmp_path, tiny_model_dir):
+    articles = tmp_path / "articles"
+    shutil.copytree(FIXTURES / "articles", articles)
+    # round 1: no model yet -> a diverse seed sample embedded by the base encoder
+    seed = annotate(compose_cfg(tmp_path, "annotate.action=select", f"annotate.inputs=[{articles}]", "annotate.n=6",
+                                f"annotate.output_dir={tmp_path / 'round1'}", f"model.name_or_path={tiny_model_dir}"))
+    tasks = Path(seed["csv"])
+    header = tasks.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+    assert header == ["id", "text", "before", "after", "doc_id", "source", "model_guess", "model_confidence", "label"]
+    ls = json.loads(Path(seed["labelstudio"]).read_text())
+    assert len(ls) == 6 and {t["data"]["source"] for t in ls} <= {"wire_talks.txt", "wire_ultimatum.txt"}
+    assert "<Choice value=\"neutral\"/>" in Path(seed["labelstudio_config"]).read_text()
+
+    labelled_csv = tmp_path / "labelled1.csv"
+    n = label_by_script(tasks, labelled_csv, keyword_annotator)
+    first = annotate(compose_cfg(tmp_path, "annotate.action=import", f"annotate.tasks={labelled_csv}"))
+    assert first["added"] == n > 0
+    again = annotate(compose_cfg(tmp_path, "annotate.action=import", f"annotate.tasks={labelled_csv}"))
+    assert again["added"] == 0 and again["duplicates"] == n, "importing the same file twice adds nothing"
+    stored = [json.loads(line) for line in (tmp_path / "labelled.jsonl").read_text().splitlines()]
+    assert len(stored) == n and all(r["doc_id"] in ("wire_talks", "wire_ultimatum") for r in stored)
+
+    # train on the fixture corpus plus the new labels (document ids keep the grouped split), then select again with the model
+    result = train(compose_cfg(tmp_path, "debug=smoke", f"model.name_or_path={tiny_model_dir}",
+                               f"data.inputs=[{FIXTURES / 'labelled.jsonl'},{tmp_path / 'labelled.jsonl'}]"))
+    second = annotate(compose_cfg(tmp_path, "annotate.action=select", f"annotate.inputs=[{articles}]", "annotate.n=5",
+                                  f"model_dir={result['model_dir']}", f"annotate.output_dir={tmp_path / 'round2'}"))
+    assert not set(second["selected"]) & {r["id"] for r in stored}, "never a sentence already labelled"
+    with Path(second["csv"]).open(encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    assert all(r["model_guess"] in ("conciliatory", "hardline") and 0.5 <= float(r["model_confidence"]) <= 1 for r in rows)
+    assert Path(seed["csv"]).exists(), "round 1's tasks are kept"
+
+    # a conflicting relabel is reported, not applied
+    with labelled_csv.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    flipped = next(r for r in rows if r["label"])
+    flipped["label"] = "conciliatory" if flipped["label"] != "conciliatory" else "hardline"
+    conflict_csv = tmp_path / "conflict.csv"
+    with conflict_csv.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerow(flipped)
+    outcome = annotate(compose_cfg(tmp_path, "annotate.action=import", f"annotate.tasks={conflict_csv}"))
+    assert outcome["added"] == 0 and len(outcome["conflicts"]) == 1
+
+
+def test_label_studio_exports_are_read_back(tmp_path):
+    export = [
+        {"data": {"text": "We are ready to talk.", "stance_id": "a1", "doc_id": "d1", "source": "x.txt"},
+         "annotations": [{"result": [{"from_name": "stance", "value": {"choices": ["conciliatory"]}}]}]},
+        {"data": {"text": "Not yet labelled.", "stance_id": "a2"}, "annotations": []},
+        {"data": {"text": "Cancelled.", "stance_id": "a3"}, "annotations": [{"was_cancelled": True, "result": []}]},
+    ]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export))
+    out = annotate(compose_cfg(tmp_path, "annotate.action=import", f"annotate.tasks={path}"))
+    assert out["added"] == 1 and json.loads((tmp_path / "labelled.jsonl").read_text())["label"] == "conciliatory"
