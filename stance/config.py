@@ -159,7 +159,7 @@ class AnnotateConfig:
     action: str = "select"
     inputs: list[str] = field(default_factory=list)
     n: int = 50
-    strategy: str = "margin_diverse"
+    strategy: str = "margin"
     pool_factor: int = 5
     labelled: str = "data/annotations/labelled.jsonl"
     tasks: str | None = None
