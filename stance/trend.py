@@ -16,7 +16,7 @@ from stance.errors import StanceError
 
 def trend(cfg: DictConfig) -> dict[str, Any]:
     """Score (unless already scored), aggregate and write trend.csv, one PNG per actor and trend.html; return rows and paths."""
-    from stance.analysis.trend import PERIODS, ScoredSentence, evidence, stance_trend
+    from stance.analysis.stance_index import PERIODS, ScoredSentence, evidence, stance_trend
     from stance.analysis.trend_inputs import TrendColumns, read_trend_inputs
     from stance.analysis.trend_report import picture_name, plot_actor, write_html
     from stance.runs.atomic import atomic_directory

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stance.analysis.trend import ScoredSentence, period_of, stance_index, stance_trend
+from stance.analysis.stance_index import ScoredSentence, period_of, stance_index, stance_trend
 from stance.inference.explanation import without_word
 from stance.train import train
 from stance.trend import trend

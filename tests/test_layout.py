@@ -8,8 +8,8 @@ from pathlib import Path
 import stance
 
 PACKAGE = Path(stance.__file__).resolve().parent
-LIBRARY = ("data", "modeling", "inference", "evaluation", "runs")
-COMMANDS = ("prepare", "train", "evaluate", "predict", "export", "aggregate")
+LIBRARY = ("data", "modeling", "inference", "evaluation", "runs", "analysis", "annotation")
+COMMANDS = ("prepare", "train", "evaluate", "predict", "export", "aggregate", "trend", "annotate")
 EDGE = {*(f"stance.{c}" for c in COMMANDS), "stance.cli", "stance.config"}
 
 

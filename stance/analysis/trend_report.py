@@ -15,7 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from stance.analysis.trend import CONCILIATORY, HARDLINE, ScoredSentence  # noqa: E402
+from stance.analysis.stance_index import CONCILIATORY, HARDLINE, ScoredSentence  # noqa: E402
 
 
 def _safe(name: str) -> str:
