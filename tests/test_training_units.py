@@ -48,3 +48,16 @@ def test_length_grouped_training_still_evaluates_rows_in_length_order(tmp_path):
     )
     seen = torch.cat([batch["length"] for batch in trainer.get_eval_dataloader()]).tolist()
     assert seen == sorted(lengths)
+
+
+def test_resume_takes_the_newest_checkpoint_that_was_written_completely(tmp_path):
+    from stance.modeling.fine_tuning import last_checkpoint
+
+    for step, state in ((2, '{"global_step": 2}'), (4, None), (6, '{"global_st')):
+        folder = tmp_path / f"checkpoint-{step}"
+        folder.mkdir()
+        (folder / "model.safetensors").write_bytes(b"weights")
+        if state is not None:
+            (folder / "trainer_state.json").write_text(state)
+    assert last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-2"), "killed while saving: 4 has no state, 6 a cut-off one"
+    assert last_checkpoint(tmp_path / "none") is None
