@@ -3,7 +3,7 @@
 # Extra arguments are Hydra overrides passed to every stage, e.g. `bash scripts/main.sh experiment=three_way`.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-source "$ROOT/scripts/setup.sh" ""
+source "$ROOT/scripts/setup.sh" "base"
 cd "$ROOT"
 start=$(date +%s)
 echo "== stance-prepare"
@@ -12,4 +12,12 @@ echo "== stance-train (fine-tune, calibrate, evaluate on the test split)"
 stance-train "$@"
 echo "== stance-evaluate (document level, bundled raw articles)"
 stance-evaluate eval.raw_articles=data/raw_articles eval.output_dir=outputs/latest/eval-documents "$@"
-echo "== done in $(( $(date +%s) - start )) s; model: outputs/latest/model, report: outputs/latest/eval-test/report.md"
+echo "== done in $(( $(date +%s) - start )) s; model: outputs/latest/model, reports: outputs/latest/eval-test/report.md, outputs/latest/eval-realdev/report.md"
+python - <<'PY'
+import json
+m = json.load(open("outputs/latest/metrics.json"))
+for name, key in (("test split", "test"), ("real-text dev set (never trained on)", "real_dev")):
+    if key in m:
+        r = m[key]
+        print(f"{name}: macro-F1 {r['macro_f1']:.3f} (95% CI {r['macro_f1_ci'][0]:.3f}-{r['macro_f1_ci'][1]:.3f}), {r['n']} sentences")
+PY

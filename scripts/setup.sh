@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create .venv (if needed) and install stance with the given extras, CPU torch first.
-# Usage: source scripts/setup.sh [extras]   e.g. "test" or "test,onnx"
+# Usage: source scripts/setup.sh [extras]   e.g. "base" (the default base-size encoder) or "test,onnx,base"
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"

@@ -54,7 +54,7 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    name_or_path: str = "sentence-transformers/all-MiniLM-L6-v2"
+    name_or_path: str = "sentence-transformers/all-mpnet-base-v2"
     revision: str | None = None
     max_length: int = 128
     allow_pickle_weights: bool = False
@@ -62,11 +62,11 @@ class ModelConfig:
 
 @dataclass
 class TrainerConfig:
-    epochs: float = 3.0
+    epochs: float = 2.0
     max_steps: int = -1
-    batch_size: int = 32
+    batch_size: int = 16
     eval_batch_size: int = 64
-    learning_rate: float = 8e-5
+    learning_rate: float = 4e-5
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     gradient_accumulation_steps: int = 1
@@ -80,8 +80,8 @@ class TrainerConfig:
     logging_steps: int = 25
     report_to: list[str] = field(default_factory=lambda: ["tensorboard"])
     num_threads: int | None = None
-    freeze_embeddings: bool = False
-    freeze_layers: int = 0
+    freeze_embeddings: bool = True
+    freeze_layers: int = 6
 
 
 @dataclass

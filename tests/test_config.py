@@ -23,7 +23,12 @@ def test_defaults_compose_with_bundled_corpus_and_binary_labels():
     cfg = _compose()
     assert list(cfg.data.labels) == ["conciliatory", "hardline"]
     assert Path(cfg.data.inputs[0]).is_dir()
-    assert cfg.model.name_or_path == "sentence-transformers/all-MiniLM-L6-v2"
+    assert cfg.model.name_or_path == "sentence-transformers/all-mpnet-base-v2"
+    fast = _compose("experiment=minilm")
+    assert fast.model.name_or_path == "sentence-transformers/all-MiniLM-L6-v2" and fast.trainer.freeze_layers == 0
+    assert fast.trainer.learning_rate == 8e-5 and fast.trainer.batch_size == 32 and fast.name == "minilm"
+    student = _compose("experiment=distill")
+    assert student.model.name_or_path.endswith("MiniLM-L6-v2") and student.distill.teacher.endswith("latest/model")
 
 
 def test_typo_in_override_fails_at_composition():

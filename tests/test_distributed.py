@@ -20,6 +20,9 @@ def test_torchrun_two_cpu_processes_share_the_work(tmp_path, tiny_model_dir):
         "trainer.epochs=1",
         "trainer.batch_size=4",
         "trainer.early_stopping_patience=0",
+        "trainer.freeze_embeddings=false",
+        "trainer.freeze_layers=0",
+        "eval.real_dev=null",
         "eval.bootstrap_resamples=50",
         "eval.plots=false",
     ]

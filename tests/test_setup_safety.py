@@ -93,7 +93,8 @@ def test_a_smoke_run_after_a_real_run_leaves_latest_on_the_real_run(tmp_path, ti
     # a "real" run (default name, no debug config): a local model folder and few steps keep it fast
     real = train(
         _real_config(
-            tmp_path, tiny_model_dir, f"model.name_or_path={tiny_model_dir}", "trainer.max_steps=2", "trainer.report_to=[]", "eval.plots=false"
+            tmp_path, tiny_model_dir, f"model.name_or_path={tiny_model_dir}", "trainer.max_steps=2", "trainer.report_to=[]", "eval.plots=false",
+            "trainer.freeze_embeddings=false", "trainer.freeze_layers=0", "eval.real_dev=null",
         )
     )
     smoke = train(_real_config(tmp_path, tiny_model_dir, "debug=smoke"))

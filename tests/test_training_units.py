@@ -61,3 +61,17 @@ def test_resume_takes_the_newest_checkpoint_that_was_written_completely(tmp_path
             (folder / "trainer_state.json").write_text(state)
     assert last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-2"), "killed while saving: 4 has no state, 6 a cut-off one"
     assert last_checkpoint(tmp_path / "none") is None
+
+
+def test_freezing_stops_gradients_below_the_top_layers_and_refuses_more_layers_than_the_encoder_has(tiny_model_dir):
+    from transformers import AutoModelForSequenceClassification
+
+    from stance.modeling.fine_tuning import freeze_lower_layers
+
+    model = AutoModelForSequenceClassification.from_pretrained(str(tiny_model_dir), num_labels=2)
+    freeze_lower_layers(model, embeddings=True, layers=1)
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert not any("embeddings" in n or ".layer.0." in n for n in trainable)
+    assert any(".layer.1." in n for n in trainable) and any(n.startswith("classifier") for n in trainable)
+    with pytest.raises(StanceError, match="cannot freeze 3 layers"):
+        freeze_lower_layers(model, embeddings=False, layers=3)
