@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,10 @@ def _highlights(clf: Any, cfg: DictConfig, proof: dict) -> dict[str, list[str]]:
     if clf is None:
         from stance.inference.classifier import StanceClassifier
 
+        if not Path(cfg.model_dir).expanduser().is_dir():
+            note = f"stance: note: no model at {cfg.model_dir}, so the evidence is not highlighted (set model_dir= or trend.explain=false)"
+            print(note, file=sys.stderr)
+            return {}
         clf = StanceClassifier.from_pretrained(cfg.model_dir, batch_size=cfg.predict.batch_size)
     return {e.text: e.top_words(3) for e in clf.explain(texts)}
 

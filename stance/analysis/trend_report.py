@@ -34,7 +34,7 @@ def plot_actor(actor: str, rows: Sequence[dict], path: Path, period: str) -> Pat
         points = sorted(points, key=lambda r: r["period"])
         xs = [x[r["period"]] for r in points]
         ys = [r["stance_index"] for r in points]
-        line = ax.plot(xs, ys, marker="o", label=f"towards {counterpart}")[0]
+        line = ax.plot(xs, ys, marker="o", label=f"towards {counterpart or '(any counterpart)'}")[0]
         lows = [r["ci_low"] if not math.isnan(r["ci_low"]) else r["stance_index"] for r in points]
         highs = [r["ci_high"] if not math.isnan(r["ci_high"]) else r["stance_index"] for r in points]
         ax.fill_between(xs, lows, highs, color=line.get_color(), alpha=0.18, linewidth=0)
