@@ -73,6 +73,8 @@ def guarded(func: Callable[[DictConfig], Any]) -> Callable[[DictConfig], Any]:
     """Run a stage; user errors become one line and a non-zero exit (a traceback only if verbose)."""
 
     def wrapper(cfg: DictConfig) -> Any:
+        from omegaconf.errors import OmegaConfBaseException
+
         from stance.modeling.fine_tuning import TrainingInterrupted
 
         try:
@@ -81,6 +83,12 @@ def guarded(func: Callable[[DictConfig], Any]) -> Callable[[DictConfig], Any]:
             if cfg.get("verbose"):
                 raise
             fail(str(err))
+        except OmegaConfBaseException as err:
+            # a resolver (e.g. a missing bundled resource) raised our error while the config resolved
+            cause = _stance_error_in(err)
+            if cause is None or cfg.get("verbose"):
+                raise
+            fail(str(cause))
         except TrainingInterrupted as err:
             fail(
                 f"{err}; resume with the same command plus trainer.resume=true",
@@ -91,6 +99,15 @@ def guarded(func: Callable[[DictConfig], Any]) -> Callable[[DictConfig], Any]:
 
     wrapper.__name__ = func.__name__
     return wrapper
+
+
+def _stance_error_in(err: BaseException) -> StanceError | None:
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, StanceError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def run_hydra_app(task: Callable[[DictConfig], Any]) -> Callable[[], Any]:

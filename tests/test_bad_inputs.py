@@ -316,3 +316,10 @@ def test_annotate_select_when_nothing_is_left_to_label(tmp_path, capsys):
     assert "nothing left to select" in line
     line = run_stage(annotate, cfg_for(tmp_path, "annotate.action=select", f"annotate.inputs=[{pool}]", "annotate.n=0"), capsys)
     assert "annotate.n=0 selects nothing" in line
+
+
+def test_a_missing_bundled_resource_met_while_the_config_resolves_is_one_line(tmp_path, capsys):
+    from stance.train import train
+
+    line = run_stage(train, cfg_for(tmp_path, "data.inputs=[${stance_resource:nothing_here}]"), capsys)
+    assert "bundled resource 'nothing_here' is missing" in line
