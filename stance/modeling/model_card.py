@@ -67,7 +67,7 @@ Dropped at preparation: {", ".join(f"{k} {v}" for k, v in stats["dropped"].items
 | accuracy | {test["accuracy"]:.3f} (95% CI {test["accuracy_ci"][0]:.3f}-{test["accuracy_ci"][1]:.3f}) |
 | TF-IDF + logistic regression macro-F1 | {test.get("tfidf_lr_macro_f1", float("nan")):.3f} |
 | expected calibration error after temperature scaling | {test["ece_after"]:.3f} (before {test["ece_before"]:.3f}) |
-
+{_real_dev_row(summary.get("real_dev"))}
 Training: {summary["train"]["steps"]} optimiser steps, seed {seed}, learning rate {learning_rate}.
 
 ## Intended use and limits
@@ -76,8 +76,9 @@ Training: {summary["train"]["steps"]} optimiser steps, seed {seed}, learning rat
   statements, briefings, communiqués and news reports about them, with human review of findings.
 - Sentence-level: it sees one sentence, not the conversation. Sarcasm, context-dependent short
   replies and reported speech remain the hardest cases (see the evaluation report's per-tag table).
-- English only. The bundled corpus is written for this project; real archives differ in style
-  and topic mix, so validate on a labelled sample of your own data before drawing conclusions.
+- English only. The bundled corpus is written for this project and the real-text set is 19th-century
+  U.S. state prose; real archives differ in style and topic mix, so validate on a labelled sample of
+  your own data (`stance-annotate` picks the sentences worth labelling) before drawing conclusions.
 - Not for decisions about individuals, and not a measure of any government's true intentions.
 """
     path = model_dir / "README.md"
@@ -95,3 +96,10 @@ def _teacher_line(teacher: str | None) -> str:
     if not teacher:
         return ""
     return f"\n\nDistilled from the teacher `{teacher}`: trained on its temperature-softened probabilities and the gold labels."
+
+
+def _real_dev_row(dev: dict[str, Any] | None) -> str:
+    if not dev:
+        return ""
+    ci = dev["macro_f1_ci"]
+    return f"| real-text development set macro-F1 ({dev['n']} sentences, never trained on) | {dev['macro_f1']:.3f} (95% CI {ci[0]:.3f}-{ci[1]:.3f}) |\n"
