@@ -102,4 +102,5 @@ def _real_dev_row(dev: dict[str, Any] | None) -> str:
     if not dev:
         return ""
     ci = dev["macro_f1_ci"]
-    return f"| real-text development set macro-F1 ({dev['n']} sentences, never trained on) | {dev['macro_f1']:.3f} (95% CI {ci[0]:.3f}-{ci[1]:.3f}) |\n"
+    name = f"real-text development set macro-F1 ({dev['n']} sentences, never trained on)"
+    return f"| {name} | {dev['macro_f1']:.3f} (95% CI {ci[0]:.3f}-{ci[1]:.3f}) |\n"
