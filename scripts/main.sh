@@ -11,7 +11,8 @@ stance-prepare "$@"
 echo "== stance-train (fine-tune, calibrate, evaluate on the test split)"
 stance-train "$@"
 echo "== stance-evaluate (document level, bundled raw articles)"
-stance-evaluate eval.raw_articles=data/raw_articles eval.output_dir=outputs/latest/eval-documents "$@"
+# the test report is already in the run folder: this step adds document-level accuracy, so it skips baselines, plots and explanations
+stance-evaluate eval.raw_articles=data/raw_articles eval.output_dir=outputs/latest/eval-documents eval.baselines=false eval.plots=false eval.explain_errors=0 "$@"
 echo "== done in $(( $(date +%s) - start )) s; model: outputs/latest/model, reports: outputs/latest/eval-test/report.md, outputs/latest/eval-realdev/report.md"
 python - <<'PY'
 import json

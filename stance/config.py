@@ -97,7 +97,7 @@ class EvalConfig:
     output_dir: str | None = None
     raw_articles: str | None = None
     real_dev: str | None = None
-    explain_errors: int = 15
+    explain_errors: int = 10
 
 
 @dataclass

@@ -35,7 +35,7 @@ class EvalOptions:
     target_accuracy: float = 0.9
     baselines: bool = True
     plots: bool = True
-    explain_errors: int = 15
+    explain_errors: int = 10
     seed: int = 0
 
 
