@@ -27,7 +27,10 @@ def trend(cfg: DictConfig) -> dict[str, Any]:
         raise StanceError(f"unknown period '{t.period}'", where="trend.period", fix=f"use one of {', '.join(PERIODS)}")
     if not t.inputs:
         raise StanceError("no inputs given", where="trend.inputs", fix="set trend.inputs=[articles_folder] or [sentences.csv]")
-    rows = read_trend_inputs(list(t.inputs), TrendColumns(**dict(t.columns)), t.manifest)
+    rows, skipped = read_trend_inputs(list(t.inputs), TrendColumns(**dict(t.columns)), t.manifest)
+    if skipped:
+        names = ", ".join(skipped[:5]) + (", ..." if len(skipped) > 5 else "")
+        print(f"stance: note: {len(skipped)} article(s) without a manifest row (no date or actor) were left out: {names}", file=sys.stderr)
     if t.actors:
         present = sorted({r.actor for r in rows})
         missing = [a for a in t.actors if a not in present]

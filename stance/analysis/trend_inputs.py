@@ -76,7 +76,7 @@ def _require(path: Path, present: Sequence[str], needed: Sequence[str]) -> None:
             )
 
 
-def _articles(files: list[Path], manifest_path: Path | None, columns: TrendColumns) -> list[TrendRow]:
+def _articles(files: list[Path], manifest_path: Path | None, columns: TrendColumns, skipped: list[str]) -> list[TrendRow]:
     if manifest_path is None or not manifest_path.exists():
         raise StanceError(
             "raw articles need a manifest with each file's actor and date",
@@ -87,8 +87,9 @@ def _articles(files: list[Path], manifest_path: Path | None, columns: TrendColum
     rows = []
     for path in files:
         meta = manifest.get(path.stem)
-        if meta is None:
-            raise StanceError(f"article '{path.name}' is not in the manifest", where=str(manifest_path), fix="add a row for it or remove the file")
+        if meta is None:  # no date or actor: it cannot be placed on a trend
+            skipped.append(path.name)
+            continue
         where = f"{manifest_path} row {meta['_row']}"
         date = parse_date(meta.get(columns.date), where, columns.date)
         for sentence in article_sentences(read_text_file(path)):
@@ -146,9 +147,13 @@ def _table(path: Path, columns: TrendColumns, manifest_path: Path | None) -> lis
     return rows
 
 
-def read_trend_inputs(inputs: Sequence[str], columns: TrendColumns, manifest: str | None = None) -> list[TrendRow]:
-    """Every sentence of `inputs` with its document, actor, counterpart and date (and label, when already scored)."""
+def read_trend_inputs(inputs: Sequence[str], columns: TrendColumns, manifest: str | None = None) -> tuple[list[TrendRow], list[str]]:
+    """Every sentence of `inputs` with its document, actor, counterpart and date (and label, when already scored).
+
+    Also returns the raw articles skipped because the manifest has no row for them.
+    """
     rows: list[TrendRow] = []
+    skipped: list[str] = []
     articles: list[Path] = []
     manifest_path = Path(manifest).expanduser() if manifest else None
     for path in discover(inputs, exclude=("*.md",)):
@@ -163,7 +168,7 @@ def read_trend_inputs(inputs: Sequence[str], columns: TrendColumns, manifest: st
             raise StanceError(f"unsupported file type '{path.suffix}'", where=str(path), fix=fix)
     if articles:
         default_manifest = articles[0].parent / "labels.csv"
-        rows.extend(_articles(articles, manifest_path or default_manifest, columns))
+        rows.extend(_articles(articles, manifest_path or default_manifest, columns, skipped))
     if not rows:
         raise StanceError("the inputs hold no sentences", where="trend.inputs", fix="give raw articles with a manifest or a table with a text column")
-    return rows
+    return rows, skipped
