@@ -42,8 +42,9 @@ def select_tasks(cfg: DictConfig) -> dict[str, Any]:
         raise StanceError("no inputs given", where="annotate.inputs", fix="set annotate.inputs=[folder_of_articles] or [statements.csv]")
     columns = Columns(**dict(cfg.data.columns))
     pool = read_pool(list(a.inputs), columns, list(cfg.data.exclude), list(cfg.data.boilerplate_patterns), cfg.data.min_chars)
-    done = {dedup_key(r["text"]) for r in read_labelled_file(Path(a.labelled))} | {r["id"] for r in read_labelled_file(Path(a.labelled))}
-    pool = [c for c in pool if c.id not in done and dedup_key(c.text) not in done]
+    labelled = read_labelled_file(Path(a.labelled))
+    done_ids, done_texts = {r["id"] for r in labelled}, {dedup_key(r["text"]) for r in labelled}
+    pool = [c for c in pool if c.id not in done_ids and dedup_key(c.text) not in done_texts]
     if not pool:
         raise StanceError(
             "nothing left to select: every sentence of the inputs is already labelled",
