@@ -323,3 +323,8 @@ def test_a_missing_bundled_resource_met_while_the_config_resolves_is_one_line(tm
 
     line = run_stage(train, cfg_for(tmp_path, "data.inputs=[${stance_resource:nothing_here}]"), capsys)
     assert "bundled resource 'nothing_here' is missing" in line
+
+
+def test_trend_mapped_actor_column_missing_names_the_key_to_fix(tmp_path, capsys):
+    line = trend_error(tmp_path, capsys, STATEMENTS, "trend.columns.actor=minister")
+    assert "no 'minister' column" in line and "trend.columns.actor=" in line

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,6 @@ class TrendRow:
     label: str | None = None  # already scored (a stance-predict output)
     confidence: float | None = None
     where: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_date(value: Any, where: str, column: str) -> dt.date:
@@ -60,15 +59,14 @@ def _manifest(path: Path, columns: TrendColumns) -> dict[str, dict[str, Any]]:
 
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     key = "file" if "file" in table.columns else columns.doc_id
-    _require(path, list(table.columns), [key, columns.date, columns.actor])
+    _require(path, list(table.columns), {"doc_id": key, "date": columns.date, "actor": columns.actor})
     return {Path(str(r[key])).stem: {**r, "_row": i} for i, r in enumerate(table.to_dict("records"), start=1)}
 
 
-def _require(path: Path, present: Sequence[str], needed: Sequence[str]) -> None:
-    names = {"file": "file", "text": "text"}
-    for column in needed:
+def _require(path: Path, present: Sequence[str], needed: dict[str, str]) -> None:
+    """`needed` maps each kind (a `trend.columns` key) to the column name it is configured as."""
+    for kind, column in needed.items():
         if column not in present:
-            kind = next((k for k, v in vars(TrendColumns()).items() if v == column), names.get(column, column))
             raise StanceError(
                 f"no '{column}' column (columns present: {', '.join(map(str, present)) or 'none'})",
                 where=str(path),
@@ -114,7 +112,7 @@ def _table(path: Path, columns: TrendColumns, manifest_path: Path | None) -> lis
         table = table[table["type"] == "sentence"]
     scored = {"label", "confidence"} <= set(table.columns)
     manifest = _manifest(manifest_path, columns) if manifest_path else None
-    needed = [columns.text] + ([columns.doc_id] if manifest else [columns.date, columns.actor])
+    needed = {"text": columns.text, **({"doc_id": columns.doc_id} if manifest else {"date": columns.date, "actor": columns.actor})}
     _require(path, list(table.columns), needed)
     rows = []
     for i, record in enumerate(table.to_dict("records"), start=1):
