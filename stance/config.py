@@ -128,6 +128,8 @@ class DistillConfig:
     temperature: float = 2.0
     unlabelled: list[str] = field(default_factory=list)
     max_unlabelled: int | None = 4000
+    augment_copies: int = 0
+    cache_logits: bool = True
     batch_size: int = 64
 
 

@@ -215,11 +215,12 @@ def _distillation(cfg: DictConfig, dataset: Any, labels: tuple[str, ...], real_d
     """Teacher logits for the train split and for unlabelled transfer sentences outside every held-out document."""
     import json as _json
 
+    from stance.data.augmentation import perturbed_copies
     from stance.data.readers import Columns
     from stance.data.transfer import transfer_sentences
     from stance.errors import StanceError
     from stance.inference.classifier import StanceClassifier
-    from stance.modeling.distillation import Distillation
+    from stance.modeling.distillation import Distillation, cached_teacher_logits
 
     d = cfg.distill
     teacher = StanceClassifier.from_pretrained(d.teacher, batch_size=d.batch_size)
@@ -245,13 +246,23 @@ def _distillation(cfg: DictConfig, dataset: Any, labels: tuple[str, ...], real_d
         max_sentences=d.max_unlabelled,
         seed=cfg.seed,
     )
-    teacher.progress = True
     train_texts = list(dataset["train"]["text"])
-    print(f"distilling from {d.teacher}: the teacher scores {len(train_texts)} training and {len(texts)} unlabelled sentences")
+    copies = perturbed_copies(train_texts, d.augment_copies, seed=cfg.seed, skip_texts=skip + texts)
+    texts += copies
+    teacher.progress = True
+    print(
+        f"distilling from {d.teacher}: the teacher scores {len(train_texts)} training sentences, "
+        f"{len(texts) - len(copies)} unlabelled sentences and {len(copies)} perturbed copies"
+    )
+    everything = train_texts + texts
+    if d.cache_logits:
+        logits = cached_teacher_logits(teacher.logits, Path(d.teacher), everything)
+    else:
+        logits = teacher.logits(everything)
     return Distillation(
-        train_logits=teacher.logits(train_texts),
+        train_logits=logits[: len(train_texts)],
         transfer_texts=texts,
-        transfer_logits=teacher.logits(texts),
+        transfer_logits=logits[len(train_texts) :],
         alpha=d.alpha,
         temperature=d.temperature,
     )

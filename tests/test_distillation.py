@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
+from stance.data.augmentation import perturbed_copies
 from stance.data.transfer import transfer_sentences
-from stance.modeling.distillation import IGNORE, distillation_loss
+from stance.modeling.distillation import IGNORE, cached_teacher_logits, distillation_loss
 from stance.train import train
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -43,11 +45,56 @@ def test_transfer_sentences_skip_held_out_documents_and_known_texts(tmp_path):
     assert len(transfer_sentences([str(source)], max_sentences=1, seed=3)) == 1
 
 
+def test_perturbed_copies_are_seeded_distinct_and_never_a_known_sentence():
+    texts = [
+        "We will not accept any preconditions for talks with the other side.",
+        "The minister welcomed the resumption of dialogue and called for restraint.",
+        "No.",
+    ]
+    known = ["We will accept any preconditions for talks with the other side."]
+    copies = perturbed_copies(texts, 5, seed=1, skip_texts=known)
+    assert copies == perturbed_copies(texts, 5, seed=1, skip_texts=known)
+    assert copies != perturbed_copies(texts, 5, seed=2, skip_texts=known)
+    assert len(copies) == 10, "five of each sentence of four words or more; 'No.' is too short to perturb"
+    assert len(set(copies)) == len(copies)
+    assert not set(copies) & set(texts + known)
+    assert perturbed_copies(texts, 0) == []
+
+
+def test_teacher_logits_are_cached_per_teacher_and_sentences(tmp_path, monkeypatch):
+    monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "cache"))
+    teacher = tmp_path / "teacher"
+    teacher.mkdir()
+    (teacher / "config.json").write_text("{}")
+    calls: list[list[str]] = []
+
+    def score(texts: list[str]):
+        calls.append(list(texts))
+        return np.arange(2 * len(texts), dtype=np.float32).reshape(-1, 2)
+
+    first = cached_teacher_logits(score, teacher, ["a", "b"])
+    again = cached_teacher_logits(score, teacher, ["a", "b"])
+    assert np.array_equal(first, again) and len(calls) == 1, "the same teacher and sentences are scored once"
+    cached_teacher_logits(score, teacher, ["a", "c"])
+    (teacher / "config.json").write_text('{"retrained": true}')
+    cached_teacher_logits(score, teacher, ["a", "b"])
+    assert len(calls) == 3, "other sentences or a changed teacher are scored afresh"
+
+
 def test_a_student_trains_on_its_teachers_probabilities_and_names_it(smoke_config, tmp_path, capsys):
     teacher = train(smoke_config())
-    student = train(smoke_config(f"distill.teacher={teacher['model_dir']}", f"distill.unlabelled=[{FIXTURES / 'articles'}]", "distill.alpha=0.7"))
+    student = train(
+        smoke_config(
+            f"distill.teacher={teacher['model_dir']}",
+            f"distill.unlabelled=[{FIXTURES / 'articles'}]",
+            "distill.alpha=0.7",
+            "distill.augment_copies=2",
+        )
+    )
     out = capsys.readouterr().out
     assert "the teacher scores" in out and "unlabelled sentences" in out
+    copies = int(out.split(" perturbed copies")[0].rsplit(" ", 1)[1])
+    assert copies > 0, out
     model_dir = Path(student["model_dir"])
     assert json.loads((model_dir / "stance.json").read_text())["teacher"] == str(Path(teacher["model_dir"]).resolve())
     assert "Distilled from the teacher" in (model_dir / "README.md").read_text()

@@ -8,10 +8,15 @@ labelled still reaches the student.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from stance.modeling.cache import cached_folder
 
 IGNORE = -100  # gold label of a transfer sentence: no cross-entropy term
 
@@ -25,6 +30,27 @@ class Distillation:
     transfer_logits: np.ndarray
     alpha: float = 0.5
     temperature: float = 2.0
+
+
+def cached_teacher_logits(score: Callable[[list[str]], np.ndarray], teacher_dir: Path, texts: Sequence[str]) -> np.ndarray:
+    """`score(texts)`, kept in `$STANCE_CACHE` under the teacher's files and the exact texts.
+
+    Scoring thousands of sentences with a base-size teacher takes minutes on a CPU; a rerun that
+    changes only the student's settings finds the same logits. Any change to the teacher's files
+    (size or modification time) or to the sentences is a new entry.
+    """
+    texts = [str(t) for t in texts]
+    key = hashlib.sha256(str(teacher_dir.resolve()).encode())
+    for path in sorted(p for p in teacher_dir.iterdir() if p.is_file()):
+        stat = path.stat()
+        key.update(f"\0{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+    for text in texts:
+        key.update(b"\0" + text.encode())
+    folder = cached_folder(f"teacher-logits-{key.hexdigest()[:24]}", lambda tmp: np.save(tmp / "logits.npy", score(texts)))
+    logits = np.load(folder / "logits.npy")
+    if logits.shape[0] != len(texts):
+        raise ValueError(f"cached teacher logits in {folder} have {logits.shape[0]} rows for {len(texts)} sentences; delete the folder")
+    return logits
 
 
 def distillation_loss(logits: Any, labels: Any, teacher: Any, alpha: float, temperature: float, weight: Any = None) -> Any:
