@@ -129,7 +129,8 @@ class DistillConfig:
     unlabelled: list[str] = field(default_factory=list)
     max_unlabelled: int | None = 4000
     augment_copies: int = 0
-    cache_logits: bool = True
+    feature_weight: float = 0.0
+    cache: bool = True
     batch_size: int = 64
 
 

@@ -219,14 +219,16 @@ def _distillation(cfg: DictConfig, dataset: Any, labels: tuple[str, ...], real_d
     from stance.data.readers import Columns
     from stance.data.transfer import transfer_sentences
     from stance.errors import StanceError
-    from stance.inference.classifier import StanceClassifier
-    from stance.modeling.distillation import Distillation, cached_teacher_logits
+    from stance.inference.settings import read_settings
+    from stance.modeling.distillation import Distillation, cached_teacher_outputs, teacher_outputs
+    from stance.modeling.loading import load_trained
 
     d = cfg.distill
-    teacher = StanceClassifier.from_pretrained(d.teacher, batch_size=d.batch_size)
-    if tuple(teacher.labels) != labels:
+    teacher_dir = Path(d.teacher).expanduser()
+    model, tokenizer, teacher_labels = load_trained(teacher_dir)
+    if tuple(teacher_labels) != labels:
         raise StanceError(
-            f"the teacher's labels ({', '.join(teacher.labels)}) are not the student's ({', '.join(labels)})",
+            f"the teacher's labels ({', '.join(teacher_labels)}) are not the student's ({', '.join(labels)})",
             where=f"distill.teacher={d.teacher}",
             fix="distil from a teacher trained on the same data.labels",
         )
@@ -249,22 +251,29 @@ def _distillation(cfg: DictConfig, dataset: Any, labels: tuple[str, ...], real_d
     train_texts = list(dataset["train"]["text"])
     copies = perturbed_copies(train_texts, d.augment_copies, seed=cfg.seed, skip_texts=skip + texts)
     texts += copies
-    teacher.progress = True
     print(
         f"distilling from {d.teacher}: the teacher scores {len(train_texts)} training sentences, "
         f"{len(texts) - len(copies)} unlabelled sentences and {len(copies)} perturbed copies"
     )
+    features = d.feature_weight > 0
+    max_length = read_settings(teacher_dir).get("max_length") or cfg.model.max_length
+
+    def score(batch: list[str]) -> dict[str, Any]:
+        return teacher_outputs(model, tokenizer, batch, features=features, batch_size=d.batch_size, max_length=max_length)
+
     everything = train_texts + texts
-    if d.cache_logits:
-        logits = cached_teacher_logits(teacher.logits, Path(d.teacher), everything)
-    else:
-        logits = teacher.logits(everything)
+    tag = "logits+features" if features else "logits"
+    out = cached_teacher_outputs(score, teacher_dir, everything, tag) if d.cache else score(everything)
+    n = len(train_texts)
     return Distillation(
-        train_logits=logits[: len(train_texts)],
+        train_logits=out["logits"][:n],
         transfer_texts=texts,
-        transfer_logits=logits[len(train_texts) :],
+        transfer_logits=out["logits"][n:],
         alpha=d.alpha,
         temperature=d.temperature,
+        train_features=out["features"][:n] if features else None,
+        transfer_features=out["features"][n:] if features else None,
+        feature_weight=d.feature_weight,
     )
 
 

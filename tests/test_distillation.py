@@ -11,7 +11,7 @@ import torch
 
 from stance.data.augmentation import perturbed_copies
 from stance.data.transfer import transfer_sentences
-from stance.modeling.distillation import IGNORE, cached_teacher_logits, distillation_loss
+from stance.modeling.distillation import IGNORE, cached_teacher_outputs, distillation_loss, feature_loss, mean_pooled
 from stance.train import train
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -25,6 +25,15 @@ def test_the_loss_is_cross_entropy_at_alpha_0_and_zero_when_the_student_matches_
     assert distillation_loss(logits, gold, logits.clone(), alpha=1.0, temperature=2.0).abs() < 1e-6
     far = distillation_loss(logits, gold, -logits, alpha=1.0, temperature=2.0)
     assert far > 0.1, "a teacher that disagrees pulls the student"
+
+
+def test_the_feature_loss_is_zero_for_the_teachers_own_vectors_and_grows_with_the_angle():
+    teacher = torch.nn.functional.normalize(torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]), dim=-1)
+    identity = torch.nn.Identity()
+    assert feature_loss(teacher, teacher, identity).abs() < 1e-6
+    assert feature_loss(-teacher, teacher, identity) > 1.9
+    pooled = mean_pooled(torch.tensor([[[2.0, 0.0], [0.0, 2.0], [9.0, 9.0]]]), torch.tensor([[1, 1, 0]]))
+    assert torch.allclose(pooled, torch.tensor([[0.7071, 0.7071]]), atol=1e-4), "padding is left out of the mean"
 
 
 def test_transfer_sentences_skip_held_out_documents_and_known_texts(tmp_path):
@@ -70,14 +79,15 @@ def test_teacher_logits_are_cached_per_teacher_and_sentences(tmp_path, monkeypat
 
     def score(texts: list[str]):
         calls.append(list(texts))
-        return np.arange(2 * len(texts), dtype=np.float32).reshape(-1, 2)
+        return {"logits": np.arange(2 * len(texts), dtype=np.float32).reshape(-1, 2), "features": np.ones((len(texts), 3))}
 
-    first = cached_teacher_logits(score, teacher, ["a", "b"])
-    again = cached_teacher_logits(score, teacher, ["a", "b"])
-    assert np.array_equal(first, again) and len(calls) == 1, "the same teacher and sentences are scored once"
-    cached_teacher_logits(score, teacher, ["a", "c"])
+    first = cached_teacher_outputs(score, teacher, ["a", "b"])
+    again = cached_teacher_outputs(score, teacher, ["a", "b"])
+    assert set(again) == {"logits", "features"} and len(calls) == 1, "the same teacher and sentences are scored once"
+    assert np.array_equal(first["logits"], again["logits"]) and again["logits"].shape == (2, 2)
+    cached_teacher_outputs(score, teacher, ["a", "c"])
     (teacher / "config.json").write_text('{"retrained": true}')
-    cached_teacher_logits(score, teacher, ["a", "b"])
+    cached_teacher_outputs(score, teacher, ["a", "b"])
     assert len(calls) == 3, "other sentences or a changed teacher are scored afresh"
 
 
@@ -89,6 +99,7 @@ def test_a_student_trains_on_its_teachers_probabilities_and_names_it(smoke_confi
             f"distill.unlabelled=[{FIXTURES / 'articles'}]",
             "distill.alpha=0.7",
             "distill.augment_copies=2",
+            "distill.feature_weight=1.0",
         )
     )
     out = capsys.readouterr().out
@@ -98,6 +109,10 @@ def test_a_student_trains_on_its_teachers_probabilities_and_names_it(smoke_confi
     model_dir = Path(student["model_dir"])
     assert json.loads((model_dir / "stance.json").read_text())["teacher"] == str(Path(teacher["model_dir"]).resolve())
     assert "Distilled from the teacher" in (model_dir / "README.md").read_text()
+    from safetensors import safe_open
+
+    with safe_open(str(model_dir / "model.safetensors"), "pt") as saved:
+        assert not [k for k in saved.keys() if "projection" in k], "the feature projection is training-only"
     from transformers import pipeline
 
     assert pipeline("text-classification", model=str(model_dir))("We are ready to talk.")[0]["label"] in ("conciliatory", "hardline")

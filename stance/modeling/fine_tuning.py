@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from stance.errors import StanceError
-from stance.modeling.distillation import IGNORE, Distillation, add_transfer_rows, distillation_loss
+from stance.modeling.distillation import IGNORE, Distillation, add_transfer_rows, distillation_loss, feature_loss, mean_pooled
 
 
 @dataclass
@@ -201,6 +201,9 @@ def fine_tune(
         unlabelled = DatasetDict({"transfer": Dataset.from_dict({"text": texts, "label": [IGNORE] * len(texts)})})
         transfer = tokenize_splits(unlabelled, tokenizer, opts.max_length)
         encoded["train"] = add_transfer_rows(encoded["train"], transfer["transfer"], distill)
+        if distill.feature_weight > 0:
+            # trained with the student and dropped before it is returned: the saved model stays a plain classifier
+            model.stance_feature_projection = torch.nn.Linear(model.config.hidden_size, distill.feature_size)
     has_validation = "validation" in encoded and len(encoded["validation"]) > 0
     weights = class_weight_vector(opts.class_weights, labels, np.asarray(list(dataset["train"]["label"])), opts.explicit_class_weights)
 
@@ -291,6 +294,8 @@ def fine_tune(
     if interrupted["flag"]:
         raise TrainingInterrupted(checkpoint_dir)
     elapsed = time.perf_counter() - started
+    if hasattr(trainer.model, "stance_feature_projection"):
+        del trainer.model.stance_feature_projection
     return TrainOutcome(
         model=trainer.model,
         tokenizer=tokenizer,
@@ -329,19 +334,25 @@ def sorted_eval_trainer_class(distill: Distillation | None = None, weights: np.n
 
         def _set_signature_columns_if_needed(self) -> None:
             super()._set_signature_columns_if_needed()
-            if "teacher_logits" not in self._signature_columns:
-                self._signature_columns.append("teacher_logits")
+            for column in ("teacher_logits", "teacher_features"):
+                if column not in self._signature_columns:
+                    self._signature_columns.append(column)
 
         def compute_loss(self, model: Any, inputs: dict[str, Any], return_outputs: bool = False, num_items_in_batch: Any = None) -> Any:
             inputs = dict(inputs)
             teacher = inputs.pop("teacher_logits", None)
+            features = inputs.pop("teacher_features", None)
             gold = inputs.pop("labels")
-            outputs = model(**inputs)
+            outputs = model(**inputs, output_hidden_states=features is not None)
             weight = None if weights is None else torch.as_tensor(weights, dtype=outputs.logits.dtype, device=outputs.logits.device)
             if teacher is None:
                 loss = torch.nn.functional.cross_entropy(outputs.logits, gold, weight=weight)
             else:
                 loss = distillation_loss(outputs.logits, gold, teacher, distill.alpha, distill.temperature, weight)
+            if features is not None:
+                pooled = mean_pooled(outputs.hidden_states[-1], inputs["attention_mask"])
+                projection = getattr(model, "module", model).stance_feature_projection
+                loss = loss + distill.feature_weight * feature_loss(pooled, features, projection)
             return (loss, outputs) if return_outputs else loss
 
     return DistillingTrainer
