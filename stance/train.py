@@ -50,7 +50,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         outcome = fine_tune(dataset, model, tokenizer, labels, checkpoint_dir, opts, distill)
         if rank != 0:
             return {"rank": rank}
-        result = _finish(cfg, dataset, stats, source, labels, tokenizer, outcome, run_dir, run_root, checkpoint_dir, real_dev)
+        recipe = distill.recipe if distill is not None else None
+        result = _finish(cfg, dataset, stats, source, labels, tokenizer, outcome, run_dir, run_root, checkpoint_dir, real_dev, recipe)
         log_run_folder(tracker, run_dir)
     return result
 
@@ -67,6 +68,7 @@ def _finish(
     run_root: Path,
     checkpoint_dir: Path,
     real_dev: Any = None,
+    distill_recipe: str | None = None,
 ) -> dict[str, Any]:
     """Calibrate, save, evaluate and publish a finished training run (rank 0 only)."""
     from stance.evaluation.evaluator import LabelledRows, evaluate_classifier
@@ -140,6 +142,7 @@ def _finish(
             learning_rate=cfg.trainer.learning_rate,
             debug_run=cfg.debug_run,
             teacher=_teacher_name(cfg),
+            distill_recipe=distill_recipe,
             labels=labels,
             summary=summary,
             stats=stats,
@@ -274,6 +277,10 @@ def _distillation(cfg: DictConfig, dataset: Any, labels: tuple[str, ...], real_d
         train_features=out["features"][:n] if features else None,
         transfer_features=out["features"][n:] if features else None,
         feature_weight=d.feature_weight,
+        recipe=(
+            f"alpha {d.alpha}, temperature {d.temperature}, over {n:,} training sentences, {len(texts) - len(copies):,} unlabelled "
+            f"sentences and {len(copies):,} perturbed copies" + (f", sentence vectors matched at weight {d.feature_weight}" if features else "")
+        ),
     )
 
 

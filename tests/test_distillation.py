@@ -108,7 +108,8 @@ def test_a_student_trains_on_its_teachers_probabilities_and_names_it(smoke_confi
     assert copies > 0, out
     model_dir = Path(student["model_dir"])
     assert json.loads((model_dir / "stance.json").read_text())["teacher"] == str(Path(teacher["model_dir"]).resolve())
-    assert "Distilled from the teacher" in (model_dir / "README.md").read_text()
+    card = (model_dir / "README.md").read_text()
+    assert "Distilled from the teacher" in card and f"{copies:,} perturbed copies" in card and "alpha 0.7" in card
     from safetensors import safe_open
 
     with safe_open(str(model_dir / "model.safetensors"), "pt") as saved:

@@ -38,6 +38,7 @@ class Distillation:
     train_features: np.ndarray | None = None
     transfer_features: np.ndarray | None = None
     feature_weight: float = 0.0
+    recipe: str = ""  # one line for the model card: what the student learned from
 
     @property
     def feature_size(self) -> int:

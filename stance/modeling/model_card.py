@@ -15,6 +15,7 @@ def write_model_card(
     learning_rate: float,
     debug_run: str | None = None,
     teacher: str | None = None,
+    distill_recipe: str | None = None,
     labels: tuple[str, ...],
     summary: dict[str, Any],
     stats: dict[str, Any],
@@ -34,7 +35,7 @@ tags: [stance, diplomacy, political-science]
 # Diplomatic stance classifier ({name})
 {_debug_warning(debug_run)}
 Fine-tuned from `{base_model}` with the `stance` package to label sentences from
-diplomatic text as {", ".join(f"`{name}`" for name in labels)}.{_teacher_line(teacher)}
+diplomatic text as {", ".join(f"`{name}`" for name in labels)}.{_teacher_line(teacher, distill_recipe)}
 
 ## Use
 
@@ -92,10 +93,11 @@ def _debug_warning(debug_run: str | None) -> str:
     return f"\n> **Debug model** (`debug={debug_run}`): a few steps of a tiny random encoder to check a setup; its scores mean nothing.\n"
 
 
-def _teacher_line(teacher: str | None) -> str:
+def _teacher_line(teacher: str | None, recipe: str | None = None) -> str:
     if not teacher:
         return ""
-    return f"\n\nDistilled from the teacher `{teacher}`: trained on its temperature-softened probabilities and the gold labels."
+    how = f" ({recipe})" if recipe else ""
+    return f"\n\nDistilled from the teacher `{teacher}`: trained on its temperature-softened probabilities{how} and the gold labels."
 
 
 def _real_dev_row(dev: dict[str, Any] | None) -> str:
