@@ -22,13 +22,11 @@ def sentence_embeddings(encoder: Any, tokenizer: Any, texts: Sequence[str], batc
     """One vector per text, in input order (batches formed in length order to pad little)."""
     import torch
 
-    order = np.argsort([len(t) for t in texts], kind="stable")
+    from stance.modeling.encoding import length_sorted_batches, masked_mean
+
     out = np.zeros((len(texts), encoder.config.hidden_size), dtype=np.float32)
     with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            index = order[start : start + batch_size]
-            batch = tokenizer([texts[i] for i in index], padding=True, truncation=True, max_length=max_length, return_tensors="pt")
-            hidden = encoder(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            out[index] = ((hidden * mask).sum(1) / mask.sum(1).clamp(min=1)).float().numpy()
+        for index, batch in length_sorted_batches(tokenizer, texts, batch_size, max_length):
+            inputs = {k: torch.from_numpy(v) for k, v in batch.items()}
+            out[index] = masked_mean(encoder(**inputs).last_hidden_state, inputs["attention_mask"]).float().numpy()
     return out

@@ -15,6 +15,7 @@ from stance.errors import StanceError
 from stance.inference.backends import Backend, TorchBackend, parallel_context
 from stance.inference.settings import read_settings
 from stance.modeling.calibration import scaled_probabilities
+from stance.modeling.encoding import length_sorted_batches
 
 UNCERTAIN = "uncertain"
 NEUTRAL = "neutral"
@@ -135,23 +136,12 @@ class StanceClassifier:
 
                 bar = stack.enter_context(tqdm(total=len(texts), desc="scoring", unit="sentence", disable=None, leave=False))
             for offset in range(0, len(texts), SORT_WINDOW):
-                batches = self._length_sorted_batches(texts[offset : offset + SORT_WINDOW])
+                batches = length_sorted_batches(self.tokenizer, texts[offset : offset + SORT_WINDOW], self.batch_size, self.max_length)
                 for index, logits in pool.map(self._score, batches) if pool else map(self._score, batches):
                     out[offset + index] = logits
                     if bar is not None:
                         bar.update(len(index))
         return out
-
-    def _length_sorted_batches(self, texts: list[str]) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
-        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)
-        # longest first: the costliest batches start early and the parallel workers finish together
-        order = np.argsort([-len(ids) for ids in encoded["input_ids"]], kind="stable")
-        batches = []
-        for start in range(0, len(order), self.batch_size):
-            index = order[start : start + self.batch_size]
-            features = {name: [values[i] for i in index] for name, values in encoded.items()}
-            batches.append((index, dict(self.tokenizer.pad(features, return_tensors="np"))))
-        return batches
 
     def _score(self, item: tuple[np.ndarray, dict[str, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
         index, batch = item

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from stance.modeling.cache import cached_folder
+from stance.modeling.encoding import length_sorted_batches, masked_mean
 
 IGNORE = -100  # gold label of a transfer sentence: no cross-entropy term
 
@@ -52,29 +53,24 @@ def teacher_outputs(
     import torch
     from tqdm.auto import tqdm
 
-    texts = [str(t) for t in texts]
-    encoded = tokenizer(texts, truncation=True, max_length=max_length)
-    order = np.argsort([-len(ids) for ids in encoded["input_ids"]], kind="stable")
     logits = np.zeros((len(texts), model.config.num_labels), dtype=np.float32)
     pooled = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32) if features else None
     with torch.inference_mode(), tqdm(total=len(texts), desc="teacher", unit="sentence", disable=None, leave=False) as bar:
-        for start in range(0, len(order), batch_size):
-            index = order[start : start + batch_size]
-            batch = tokenizer.pad({k: [v[i] for i in index] for k, v in encoded.items()}, return_tensors="pt")
-            out = model(**batch, output_hidden_states=features)
+        for index, batch in length_sorted_batches(tokenizer, texts, batch_size, max_length):
+            inputs = {k: torch.from_numpy(v) for k, v in batch.items()}
+            out = model(**inputs, output_hidden_states=features)
             logits[index] = out.logits.float().numpy()
             if pooled is not None:
-                pooled[index] = mean_pooled(out.hidden_states[-1], batch["attention_mask"]).float().numpy()
+                pooled[index] = mean_pooled(out.hidden_states[-1], inputs["attention_mask"]).float().numpy()
             bar.update(len(index))
     return {"logits": logits} if pooled is None else {"logits": logits, "features": pooled}
 
 
 def mean_pooled(hidden: Any, attention_mask: Any) -> Any:
-    """Mean of the token vectors under the mask, L2-normalised (as sentence-transformers pools)."""
+    """The masked mean of the token vectors, L2-normalised (as sentence-transformers pools)."""
     import torch.nn.functional as F
 
-    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-    return F.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1)
+    return F.normalize(masked_mean(hidden, attention_mask), dim=-1)
 
 
 def cached_teacher_outputs(
