@@ -1,1 +1,1 @@
-"""Pretrained encoders offline and safely, fine-tuning, temperature calibration and the model card."""
+"""Pretrained encoders offline and safely, batching and pooling for them, fine-tuning, distillation, temperature calibration and the model card."""
