@@ -28,18 +28,17 @@ os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
 def _rows(overrides: list[str], labels: tuple[str, ...]):
     from hydra import compose, initialize_config_dir
 
-    from stance.cli import data_output_dir, external_rows, prepare_options
-    from stance.config import CONFIG_DIR, PRIMARY_CONFIG
+    from stance.config import CONFIG_DIR, PRIMARY_CONFIG, options
     from stance.data.dataset import is_current, load_prepared, prepare_dataset
-    from stance.evaluation.evaluator import LabelledRows
+    from stance.evaluation.rows import LabelledRows, read_labelled
 
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         cfg = compose(config_name=PRIMARY_CONFIG, overrides=overrides)
-    opts = prepare_options(cfg.data)
-    if not is_current(opts):
-        prepare_dataset(opts)
-    test = LabelledRows.from_dataset(load_prepared(data_output_dir(cfg.data))["test"])
-    return {"test": test, "real_dev": external_rows(cfg.data, [cfg.eval.real_dev], labels)}
+    data = options(cfg, "data")
+    if not is_current(data):
+        prepare_dataset(data)
+    test = LabelledRows.from_dataset(load_prepared(data.prepared_dir)["test"])
+    return {"test": test, "real_dev": read_labelled(data, [cfg.eval.real_dev], labels)}
 
 
 def _macro_f1(clf, rows) -> dict[str, float | list[float]]:

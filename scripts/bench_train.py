@@ -20,6 +20,7 @@ ratios. The machine is shared and noisy: read the ratios.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -50,16 +51,15 @@ def matmul_gflops(size: int = 2048, seconds: float = 3.0) -> float:
 def load_data(train_sentences: int, seed: int, overrides: list[str]):
     from hydra import compose, initialize_config_dir
 
-    from stance.cli import data_output_dir, prepare_options
-    from stance.config import CONFIG_DIR, PRIMARY_CONFIG
+    from stance.config import CONFIG_DIR, PRIMARY_CONFIG, options
     from stance.data.dataset import is_current, load_prepared, prepare_dataset
 
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         cfg = compose(config_name=PRIMARY_CONFIG, overrides=overrides)
-    opts = prepare_options(cfg.data)
-    if not is_current(opts):
-        prepare_dataset(opts)
-    ds = load_prepared(data_output_dir(cfg.data))
+    data = options(cfg, "data")
+    if not is_current(data):
+        prepare_dataset(data)
+    ds = load_prepared(data.prepared_dir)
     ds["train"] = ds["train"].shuffle(seed=seed).select(range(min(train_sentences, len(ds["train"]))))
     return ds, cfg
 
@@ -71,12 +71,11 @@ def nonembedding_params(model) -> int:
 def worker(recipe: str, train_sentences: int, epochs: float, seed: int, out: Path, overrides: list[str]) -> None:
     import numpy as np
     import torch
-    from omegaconf import OmegaConf
     from sklearn.metrics import f1_score
     from transformers import Trainer, TrainingArguments, default_data_collator, set_seed
 
-    from stance.cli import options_from
-    from stance.modeling.fine_tuning import TrainOptions, fine_tune
+    from stance.config import options
+    from stance.modeling.fine_tuning import fine_tune
     from stance.modeling.loading import load_for_training, resolve_model_source
 
     ds, cfg = load_data(train_sentences, seed, overrides)
@@ -90,9 +89,8 @@ def worker(recipe: str, train_sentences: int, epochs: float, seed: int, out: Pat
     start = time.perf_counter()
     if recipe == "stance":
         # the shipped default recipe whole (freezing included), for the benchmark's epochs and without early stopping
-        settings = {**OmegaConf.to_container(t, resolve=True), "epochs": epochs, "early_stopping_patience": 0, "report_to": []}
-        opts = options_from(TrainOptions, settings, seed=seed, max_length=cfg.model.max_length)
-        outcome = fine_tune(ds, model, tokenizer, labels, work, opts)
+        opts = dataclasses.replace(options(cfg, "trainer"), epochs=epochs, early_stopping_patience=0, report_to=[])
+        outcome = fine_tune(ds, model, tokenizer, labels, work, opts, max_length=cfg.model.max_length, seed=seed)
         model = outcome.model
         processed_tokens = real_tokens * epochs
     else:

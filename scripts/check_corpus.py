@@ -23,8 +23,7 @@ from hydra import compose, initialize_config_dir
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.metrics import f1_score
 
-from stance.cli import prepare_options
-from stance.config import CONFIG_DIR, PRIMARY_CONFIG
+from stance.config import CONFIG_DIR, PRIMARY_CONFIG, options
 from stance.data.dataset import load_prepared, prepare_dataset
 from stance.evaluation.baselines import fit_baselines
 
@@ -35,7 +34,7 @@ def prepared(experiment: str | None, folder: Path):
     overrides = [f"data.output_dir={folder}"] + ([f"experiment={experiment}"] if experiment else [])
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         cfg = compose(config_name=PRIMARY_CONFIG, overrides=overrides)
-    result = prepare_dataset(prepare_options(cfg.data))
+    result = prepare_dataset(options(cfg, "data"))
     return load_prepared(folder), result.stats
 
 

@@ -15,10 +15,11 @@ echo "== stance-evaluate (document level, bundled raw articles)"
 stance-evaluate eval.raw_articles=data/raw_articles eval.output_dir=outputs/latest/eval-documents eval.baselines=false eval.plots=false eval.explain_errors=0 "$@"
 echo "== done in $(( $(date +%s) - start )) s; model: outputs/latest/model, reports: outputs/latest/eval-test/report.md, outputs/latest/eval-realdev/report.md"
 python - <<'PY'
-import json
-m = json.load(open("outputs/latest/metrics.json"))
-for name, key in (("test split", "test"), ("real-text dev set (never trained on)", "real_dev")):
-    if key in m:
-        r = m[key]
-        print(f"{name}: macro-F1 {r['macro_f1']:.3f} (95% CI {r['macro_f1_ci'][0]:.3f}-{r['macro_f1_ci'][1]:.3f}), {r['n']} sentences")
+from stance.runs.summary import SET_TITLES, load_summary
+
+summary = load_summary("outputs/latest")
+for key, figures in summary["evaluations"].items():
+    name = f"{key} split" if key == summary["primary"] else f"{SET_TITLES.get(key, key)} (never trained on)"
+    ci = figures["macro_f1_ci"]
+    print(f"{name}: macro-F1 {figures['macro_f1']:.3f} (95% CI {ci[0]:.3f}-{ci[1]:.3f}), {figures['n']} sentences")
 PY

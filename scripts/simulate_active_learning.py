@@ -41,13 +41,13 @@ def _config(overrides: list[str]):
 
 
 def _data(cfg):
-    from stance.cli import data_output_dir, prepare_options
+    from stance.config import options
     from stance.data.dataset import is_current, load_prepared, prepare_dataset
 
-    opts = prepare_options(cfg.data)
-    if not is_current(opts):
-        prepare_dataset(opts)
-    return load_prepared(data_output_dir(cfg.data))
+    data = options(cfg, "data")
+    if not is_current(data):
+        prepare_dataset(data)
+    return load_prepared(data.prepared_dir)
 
 
 class LogReg:
@@ -88,9 +88,17 @@ class FineTune:
         ds = DatasetDict({"train": Dataset.from_dict({"text": [self.texts[i] for i in train_idx], "label": list(y_train)}, features=features)})
         model, tokenizer = load_for_training(resolve_model_source(self.cfg.model.name_or_path), labels)
         t = self.cfg.trainer
-        opts = TrainOptions(epochs=t.epochs, batch_size=t.batch_size, learning_rate=t.learning_rate, early_stopping_patience=0, seed=seed)
+        opts = TrainOptions(
+            epochs=t.epochs,
+            batch_size=t.batch_size,
+            learning_rate=t.learning_rate,
+            early_stopping_patience=0,
+            freeze_embeddings=t.freeze_embeddings,
+            freeze_layers=t.freeze_layers,
+            report_to=[],
+        )
         with tempfile.TemporaryDirectory() as tmp:
-            outcome = fine_tune(ds, model, tokenizer, labels, Path(tmp), opts)
+            outcome = fine_tune(ds, model, tokenizer, labels, Path(tmp), opts, seed=seed)
         clf = StanceClassifier(TorchBackend(outcome.model.eval()), tokenizer, labels)
         texts = [self.texts[i] for i in score_idx]
         return clf.predict_proba(texts), sentence_embeddings(outcome.model.base_model, tokenizer, texts)

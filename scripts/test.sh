@@ -5,4 +5,5 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh" "test,onnx,sweep,tracking,base"
 cd "$ROOT"
 ruff check stance tests scripts
+ruff format --check stance tests scripts
 python -m pytest "$@"

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig
 
-from stance.cli import announce_model, label_scheme, run_hydra_app
+from stance.cli import announce_model, run_hydra_app
+from stance.config import options
 from stance.errors import StanceError
 
 ACTIONS = ("select", "import")
@@ -30,18 +30,17 @@ def select_tasks(cfg: DictConfig) -> dict[str, Any]:
     from stance.annotation.selection import STRATEGIES, select
     from stance.annotation.tasks import read_labelled_file, write_tasks
     from stance.data.cleaning import dedup_key
-    from stance.data.readers import Columns
     from stance.runs.atomic import atomic_directory
+    from stance.runs.folders import timestamped
 
-    a = cfg.annotate
+    a, data = options(cfg, "annotate"), options(cfg, "data")
     if a.strategy not in STRATEGIES:
         raise StanceError(f"unknown strategy '{a.strategy}'", where="annotate.strategy", fix=f"use one of {', '.join(STRATEGIES)}")
     if a.n < 1:
         raise StanceError(f"annotate.n={a.n} selects nothing", where="annotate.n", fix="ask for at least one sentence, e.g. annotate.n=50")
     if not a.inputs:
         raise StanceError("no inputs given", where="annotate.inputs", fix="set annotate.inputs=[folder_of_articles] or [statements.csv]")
-    columns = Columns(**dict(cfg.data.columns))
-    pool = read_pool(list(a.inputs), columns, list(cfg.data.exclude), list(cfg.data.boilerplate_patterns), cfg.data.min_chars)
+    pool = read_pool(list(a.inputs), data.columns, data.exclude, data.boilerplate_patterns, data.min_chars)
     labelled = read_labelled_file(Path(a.labelled))
     done_ids, done_texts = {r["id"] for r in labelled}, {dedup_key(r["text"]) for r in labelled}
     pool = [c for c in pool if c.id not in done_ids and dedup_key(c.text) not in done_texts]
@@ -54,7 +53,7 @@ def select_tasks(cfg: DictConfig) -> dict[str, Any]:
     texts = [c.text for c in pool]
     model_dir = Path(cfg.model_dir).expanduser()
     proba = guesses = None
-    labels = tuple(cfg.data.labels) + tuple(cfg.data.drop_labels)
+    labels = tuple(data.labels) + tuple(data.drop_labels)
     if model_dir.is_dir():
         from stance.inference.classifier import StanceClassifier
 
@@ -71,7 +70,7 @@ def select_tasks(cfg: DictConfig) -> dict[str, Any]:
         mode = f"diverse seed sample (no trained model at {model_dir}; embeddings of {cfg.model.name_or_path})"
     embeddings = sentence_embeddings(encoder, tokenizer, texts, cfg.predict.batch_size)
     picks = select(a.n, cfg.seed, embeddings, proba, a.strategy if proba is not None else "margin_diverse", a.pool_factor)
-    out_dir = Path(a.output_dir) if a.output_dir else Path(cfg.output_root) / "annotate" / time.strftime("%Y-%m-%d_%H-%M-%S")
+    out_dir = Path(a.output_dir) if a.output_dir else timestamped(Path(cfg.output_root) / "annotate")
     with atomic_directory(out_dir) as tmp:
         written = write_tasks(tmp, [pool[i] for i in picks], [guesses[i] if guesses else None for i in picks], labels)
     paths = {k: str(out_dir / p.name) for k, p in written.items()}
@@ -90,11 +89,11 @@ def import_labels(cfg: DictConfig) -> dict[str, Any]:
     from stance.data.labels import LabelScheme
     from stance.runs.atomic import atomic_write_text
 
-    a = cfg.annotate
+    a = options(cfg, "annotate")
     if not a.tasks:
         fix = "set annotate.tasks=<labelled tasks.csv or Label Studio export .json>"
         raise StanceError("no labelled tasks given", where="annotate.tasks", fix=fix)
-    base = label_scheme(cfg.data)
+    base = options(cfg, "data").scheme
     scheme = LabelScheme(base.names + base.drop, (), base.synonyms)
     rows = read_labelled_tasks(Path(a.tasks), scheme)
     labelled = Path(a.labelled)

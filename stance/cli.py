@@ -1,20 +1,18 @@
-"""Shared plumbing for the Hydra entry points: one-line errors, override checks, option builders."""
+"""Shared plumbing for the Hydra entry points: one-line errors and warnings, override checks, which model was used."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from stance.config import CONFIG_DIR, PRIMARY_CONFIG
 from stance.errors import StanceError
-
-T = TypeVar("T")
 
 HYDRA_FLAGS = (
     "-m",
@@ -44,11 +42,39 @@ def setup_environment() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    warnings.showwarning = _one_line_warning
+
+
+def _one_line_warning(message: Any, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    """Our warnings (a cut sentence, ...) as one `stance: warning:` line; other libraries' warnings as they come."""
+    if category.__module__.startswith("stance"):
+        print(f"stance: warning: {message}", file=sys.stderr)
+    else:
+        print(warnings.formatwarning(message, category, filename, lineno, line), file=sys.stderr, end="")
 
 
 def fail(message: str, code: int = 2) -> None:
     print(f"stance: error: {message}", file=sys.stderr)
     raise SystemExit(code)
+
+
+def dict_setting_overrides(argv: list[str]) -> list[str]:
+    """`group.key={a:1}` for a dict setting (data.synonyms, trainer.explicit_class_weights) as Hydra can apply it.
+
+    Hydra merges a dict override into the existing dict, which struct mode refuses for new keys
+    ("Could not override"); `++` sets it. Only exact names of dict settings are rewritten, so a
+    misspelled key still fails at composition.
+    """
+    import dataclasses
+    import typing
+
+    from stance.config import GROUPS
+
+    names = set()
+    for group, kind in GROUPS.items():
+        hints = typing.get_type_hints(kind)
+        names |= {f"{group}.{f.name}" for f in dataclasses.fields(kind) if typing.get_origin(hints[f.name]) is dict}
+    return [f"++{a}" if a.split("=", 1)[0] in names and "=" in a else a for a in argv]
 
 
 def check_overrides(argv: list[str]) -> None:
@@ -121,6 +147,7 @@ def run_hydra_app(task: Callable[[DictConfig], Any]) -> Callable[[], Any]:
         return guarded(task)(cfg)
 
     def main() -> Any:
+        sys.argv[1:] = dict_setting_overrides(sys.argv[1:])
         check_overrides(sys.argv[1:])
         return app()
 
@@ -129,7 +156,7 @@ def run_hydra_app(task: Callable[[DictConfig], Any]) -> Callable[[], Any]:
 
 def announce_model(model_dir: str | Path) -> Path:
     """Say on stderr which model folder a command scored with, and warn when a debug config trained it (after success, so errors stay one line)."""
-    from stance.inference.settings import read_settings
+    from stance.modeling.settings import read_settings
 
     folder = Path(model_dir).expanduser()
     resolved = folder.resolve()
@@ -143,68 +170,3 @@ def announce_model(model_dir: str | Path) -> Path:
             file=sys.stderr,
         )
     return folder
-
-
-def data_output_dir(data: Any) -> Path:
-    return Path(data.output_dir) if data.output_dir else Path("data/processed") / data.name
-
-
-def label_scheme(data: Any):
-    from stance.data.labels import LabelScheme
-
-    try:
-        return LabelScheme(tuple(data.labels), tuple(data.drop_labels), dict(data.synonyms))
-    except ValueError as err:
-        raise StanceError(str(err), where="data.labels", fix="list two or more distinct labels") from None
-
-
-def prepare_options(data: Any):
-    from stance.data.dataset import PrepareOptions
-    from stance.data.readers import Columns
-
-    return PrepareOptions(
-        inputs=list(data.inputs),
-        output_dir=data_output_dir(data),
-        scheme=label_scheme(data),
-        columns=Columns(**dict(data.columns)),
-        metadata=list(data.metadata),
-        ratios=dict(data.splits),
-        seed=data.seed,
-        on_conflict=data.on_conflict,
-        min_chars=data.min_chars,
-        max_chars=data.max_chars,
-        boilerplate_patterns=list(data.boilerplate_patterns),
-        exclude=list(data.exclude),
-        name=data.name,
-    )
-
-
-def external_rows(data: Any, inputs: list[str], labels: tuple[str, ...]):
-    """Every labelled row of `inputs`, read, cleaned and de-duplicated like stance-prepare, in a model's label set."""
-    import tempfile
-
-    from stance.data.dataset import load_prepared, prepare_dataset
-    from stance.data.labels import LabelScheme
-    from stance.evaluation.evaluator import LabelledRows
-
-    popts = prepare_options(data)
-    popts.inputs = [str(i) for i in inputs]
-    drop = tuple(n for n in data.drop_labels if n not in labels) + tuple(n for n in data.labels if n not in labels)
-    popts.scheme = LabelScheme(tuple(labels), drop, dict(data.synonyms))
-    popts.ratios = {"train": 0.0, "validation": 0.0, "test": 1.0}
-    with tempfile.TemporaryDirectory() as tmp:
-        popts.output_dir = Path(tmp) / "external"
-        prepare_dataset(popts)
-        return LabelledRows.from_dataset(load_prepared(popts.output_dir)["test"])
-
-
-def options_from(kind: type[T], section: dict[str, Any], **extra: Any) -> T:
-    """Build a library options dataclass from the matching plain config section (same field names)."""
-    names = {f.name for f in dataclasses.fields(kind)}
-    return kind(**{k: v for k, v in section.items() if k in names}, **extra)
-
-
-def eval_options(cfg: DictConfig):
-    from stance.evaluation.evaluator import EvalOptions
-
-    return options_from(EvalOptions, OmegaConf.to_container(cfg.eval, resolve=True), seed=cfg.seed)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig
 
-from stance.cli import announce_model, data_output_dir, eval_options, external_rows, prepare_options, run_hydra_app
+from stance.cli import announce_model, run_hydra_app
+from stance.config import options
 from stance.errors import StanceError
 
 
@@ -21,39 +21,37 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     when one exists.
     """
     from stance.data.dataset import is_current, load_prepared
-    from stance.evaluation.evaluator import LabelledRows, evaluate_classifier, evaluate_documents
+    from stance.evaluation.evaluator import evaluate_classifier, evaluate_documents
+    from stance.evaluation.rows import LabelledRows, read_labelled
     from stance.inference.classifier import StanceClassifier
     from stance.runs.atomic import atomic_directory
+    from stance.runs.folders import timestamped
 
+    data, evaluation = options(cfg, "data"), options(cfg, "eval")
     model_dir = Path(cfg.model_dir).expanduser()
     clf = StanceClassifier.from_pretrained(
-        model_dir, backend=cfg.predict.backend, batch_size=cfg.eval.batch_size, allow_pickle_weights=cfg.model.allow_pickle_weights
+        model_dir, backend=cfg.predict.backend, batch_size=evaluation.batch_size, allow_pickle_weights=cfg.model.allow_pickle_weights
     )
     clf.progress = True
-    popts = prepare_options(cfg.data)
-    prepared_dir = data_output_dir(cfg.data)
-    train_rows = validation_rows = None
-    if is_current(popts):
-        dataset = load_prepared(prepared_dir)
-        _check_labels(dataset, clf, prepared_dir)
-        if cfg.eval.split not in dataset or cfg.eval.split == "unlabelled":
+    train_rows = None
+    if is_current(data):
+        dataset = load_prepared(data.prepared_dir)
+        _check_labels(dataset, clf, data.prepared_dir)
+        if evaluation.split not in dataset or evaluation.split == "unlabelled":
             labelled = ", ".join(s for s in dataset if s != "unlabelled")
-            raise StanceError(f"no labelled split '{cfg.eval.split}'", where=str(prepared_dir), fix=f"use eval.split= one of {labelled}")
-        rows = LabelledRows.from_dataset(dataset[cfg.eval.split])
+            raise StanceError(f"no labelled split '{evaluation.split}'", where=str(data.prepared_dir), fix=f"use eval.split= one of {labelled}")
+        rows = LabelledRows.from_dataset(dataset[evaluation.split])
         train_rows = LabelledRows.from_dataset(dataset["train"])
-        validation_rows = LabelledRows.from_dataset(dataset["validation"]) if "validation" in dataset else None
-        tag = cfg.eval.split
+        tag = evaluation.split
     else:
-        rows = external_rows(cfg.data, list(cfg.data.inputs), clf.labels)
+        rows = read_labelled(data, list(data.inputs), clf.labels)
         tag = "external"
-        if (prepared_dir / "dataset_dict.json").exists():
-            train_rows = LabelledRows.from_dataset(load_prepared(prepared_dir)["train"])
-    out_dir = Path(cfg.eval.output_dir) if cfg.eval.output_dir else model_dir.resolve().parent / f"eval-{tag}-{time.strftime('%Y%m%d-%H%M%S')}"
-    documents = None
-    if cfg.eval.raw_articles:
-        documents = evaluate_documents(clf, Path(cfg.eval.raw_articles))
+        if (data.prepared_dir / "dataset_dict.json").exists():
+            train_rows = LabelledRows.from_dataset(load_prepared(data.prepared_dir)["train"])
+    out_dir = Path(evaluation.output_dir) if evaluation.output_dir else timestamped(model_dir.resolve().parent, f"eval-{tag}")
+    documents = evaluate_documents(clf, Path(evaluation.raw_articles)) if evaluation.raw_articles else None
     with atomic_directory(out_dir) as tmp:
-        metrics = evaluate_classifier(clf, rows, tmp, eval_options(cfg), train_rows, validation_rows, title=tag, documents=documents)
+        metrics = evaluate_classifier(clf, rows, tmp, evaluation, train_rows, title=tag, documents=documents, seed=cfg.seed)
     ci = metrics["ci"]["macro_f1"]
     print(f"{tag}: {metrics['n']} sentences, macro-F1 {metrics['macro_f1']:.3f} (95% CI {ci[0]:.3f}-{ci[1]:.3f}), accuracy {metrics['accuracy']:.3f}")
     if documents and documents["documents"]:

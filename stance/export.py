@@ -8,6 +8,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from stance.cli import announce_model, run_hydra_app
+from stance.config import options
 
 
 def export(cfg: DictConfig) -> dict[str, Any]:
@@ -15,14 +16,9 @@ def export(cfg: DictConfig) -> dict[str, Any]:
     from stance.data.bundled import corpus_sample
     from stance.inference.onnx_export import export_onnx
 
-    texts = corpus_sample(cfg.export.check_sentences)
-    report = export_onnx(
-        Path(cfg.model_dir),
-        quantize=cfg.export.quantize,
-        opset=cfg.export.opset,
-        check_texts=texts,
-        rescore_quantile=cfg.export.rescore_quantile,
-    )
+    opts = options(cfg, "export")
+    texts = corpus_sample(opts.check_sentences)
+    report = export_onnx(Path(cfg.model_dir), quantize=opts.quantize, opset=opts.opset, check_texts=texts, rescore_quantile=opts.rescore_quantile)
     announce_model(cfg.model_dir)
     for name in report["files"]:
         print(

@@ -6,14 +6,15 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from stance.cli import prepare_options, run_hydra_app
+from stance.cli import run_hydra_app
+from stance.config import options
 
 
 def prepare(cfg: DictConfig) -> dict[str, Any]:
     """Prepare `cfg.data`; return the output folder and the statistics written to stats.json."""
     from stance.data.dataset import prepare_dataset
 
-    result = prepare_dataset(prepare_options(cfg.data))
+    result = prepare_dataset(options(cfg, "data"))
     stats = result.stats
     for split, s in stats["splits"].items():
         labels = ", ".join(f"{k} {v}" for k, v in s["labels"].items())

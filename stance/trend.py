@@ -5,29 +5,30 @@ from __future__ import annotations
 import csv
 import io
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig
 
 from stance.cli import announce_model, run_hydra_app
+from stance.config import options
 from stance.errors import StanceError
 
 
 def trend(cfg: DictConfig) -> dict[str, Any]:
     """Score (unless already scored), aggregate and write trend.csv, one PNG per actor and trend.html; return rows and paths."""
     from stance.analysis.stance_index import PERIODS, ScoredSentence, evidence, stance_trend
-    from stance.analysis.trend_inputs import TrendColumns, read_trend_inputs
+    from stance.analysis.trend_inputs import read_trend_inputs
     from stance.analysis.trend_report import picture_name, plot_actor, write_html
     from stance.runs.atomic import atomic_directory
+    from stance.runs.folders import timestamped
 
-    t = cfg.trend
+    t = options(cfg, "trend")
     if t.period not in PERIODS:
         raise StanceError(f"unknown period '{t.period}'", where="trend.period", fix=f"use one of {', '.join(PERIODS)}")
     if not t.inputs:
         raise StanceError("no inputs given", where="trend.inputs", fix="set trend.inputs=[articles_folder] or [sentences.csv]")
-    rows, skipped = read_trend_inputs(list(t.inputs), TrendColumns(**dict(t.columns)), t.manifest)
+    rows, skipped = read_trend_inputs(list(t.inputs), t.columns, t.manifest)
     if skipped:
         names = ", ".join(skipped[:5]) + (", ..." if len(skipped) > 5 else "")
         print(f"stance: note: {len(skipped)} article(s) without a manifest row (no date or actor) were left out: {names}", file=sys.stderr)
@@ -55,7 +56,7 @@ def trend(cfg: DictConfig) -> dict[str, Any]:
     table = stance_trend(sentences, t.period, t.bootstrap_resamples, t.confidence_level, cfg.seed)
     proof = evidence(sentences, t.period, t.top_k)
     highlights = _highlights(clf, cfg, proof) if t.explain else {}
-    out_dir = Path(t.output_dir) if t.output_dir else Path(cfg.output_root) / "trend" / time.strftime("%Y-%m-%d_%H-%M-%S")
+    out_dir = Path(t.output_dir) if t.output_dir else timestamped(Path(cfg.output_root) / "trend")
     with atomic_directory(out_dir) as tmp:
         (tmp / "trend.csv").write_text(_csv(table), encoding="utf-8")
         pictures = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -14,8 +15,17 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-# the tiny random BERT (`stance/tiny-random-bert`) is built once per test session, not in ~/.cache
-os.environ.setdefault("STANCE_CACHE", tempfile.mkdtemp(prefix="stance-cache-"))
+# the tiny random BERT (`stance/tiny-random-bert`) is built once per test session, not in ~/.cache;
+# the folder is removed when the session ends (unless the caller set STANCE_CACHE)
+_OWN_CACHE = None if "STANCE_CACHE" in os.environ else tempfile.mkdtemp(prefix="stance-cache-")
+if _OWN_CACHE:
+    os.environ["STANCE_CACHE"] = _OWN_CACHE
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _OWN_CACHE:
+        shutil.rmtree(_OWN_CACHE, ignore_errors=True)
+
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

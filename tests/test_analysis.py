@@ -111,8 +111,16 @@ def test_trend_reads_a_scored_prediction_file_joined_with_a_manifest(tmp_path, s
     articles = _articles(tmp_path)
     cfg = trend_config(tmp_path, smoke_model, f"predict.input={articles}", f"predict.output={tmp_path / 'scored.jsonl'}")
     predict(cfg)
-    result = trend(trend_config(tmp_path, smoke_model, f"trend.inputs=[{tmp_path / 'scored.jsonl'}]", f"trend.manifest={articles / 'labels.csv'}",
-                                "trend.period=year", "trend.explain=false"))
+    result = trend(
+        trend_config(
+            tmp_path,
+            smoke_model,
+            f"trend.inputs=[{tmp_path / 'scored.jsonl'}]",
+            f"trend.manifest={articles / 'labels.csv'}",
+            "trend.period=year",
+            "trend.explain=false",
+        )
+    )
     assert [(r["period"], r["documents"]) for r in result["rows"]] == [("2024", 4)]
 
 
@@ -184,7 +192,7 @@ def test_predict_can_add_the_top_words_of_each_sentence(tmp_path, smoke_model, b
     monkeypatch.setattr(StanceClassifier, "from_pretrained", classmethod(lambda cls, *a, **k: bow_classifier))
 
     (tmp_path / "in.txt").write_text("We will never accept this ultimatum.\nOur door remains open to talks.\n")  # bag-of-words cues
-    io = [f"predict.input={tmp_path / 'in.txt'}", f"predict.output={tmp_path / 'out.csv'}"]
+    io = [f"predict.input={tmp_path / 'in.txt'}", "predict.lines=true", f"predict.output={tmp_path / 'out.csv'}"]
     cfg = trend_config(tmp_path, smoke_model, *io, "predict.explain=true")
     predict(cfg)
     rows = list(csv.DictReader((tmp_path / "out.csv").open()))

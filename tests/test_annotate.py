@@ -72,14 +72,22 @@ def test_the_loop_select_label_import_train_select_again(tmp_path, tiny_model_di
     articles = tmp_path / "articles"
     shutil.copytree(FIXTURES / "articles", articles)
     # round 1: no model yet -> a diverse seed sample embedded by the base encoder
-    seed = annotate(compose_cfg(tmp_path, "annotate.action=select", f"annotate.inputs=[{articles}]", "annotate.n=6",
-                                f"annotate.output_dir={tmp_path / 'round1'}", f"model.name_or_path={tiny_model_dir}"))
+    seed = annotate(
+        compose_cfg(
+            tmp_path,
+            "annotate.action=select",
+            f"annotate.inputs=[{articles}]",
+            "annotate.n=6",
+            f"annotate.output_dir={tmp_path / 'round1'}",
+            f"model.name_or_path={tiny_model_dir}",
+        )
+    )
     tasks = Path(seed["csv"])
     header = tasks.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
     assert header == ["id", "text", "before", "after", "doc_id", "source", "model_guess", "model_confidence", "label"]
     ls = json.loads(Path(seed["labelstudio"]).read_text())
     assert len(ls) == 6 and {t["data"]["source"] for t in ls} <= {"wire_talks.txt", "wire_ultimatum.txt"}
-    assert "<Choice value=\"neutral\"/>" in Path(seed["labelstudio_config"]).read_text()
+    assert '<Choice value="neutral"/>' in Path(seed["labelstudio_config"]).read_text()
 
     labelled_csv = tmp_path / "labelled1.csv"
     n = label_by_script(tasks, labelled_csv, keyword_annotator)
@@ -91,14 +99,32 @@ def test_the_loop_select_label_import_train_select_again(tmp_path, tiny_model_di
     assert len(stored) == n and all(r["doc_id"] in ("wire_talks", "wire_ultimatum") for r in stored)
 
     # train on the fixture corpus plus the new labels (document ids keep the grouped split), then select again with the model
-    result = train(compose_cfg(tmp_path, "debug=smoke", f"model.name_or_path={tiny_model_dir}",
-                               f"data.inputs=[{FIXTURES / 'labelled.jsonl'},{tmp_path / 'labelled.jsonl'}]"))
-    second = annotate(compose_cfg(tmp_path, "annotate.action=select", f"annotate.inputs=[{articles}]", "annotate.n=5",
-                                  f"model_dir={result['model_dir']}", f"annotate.output_dir={tmp_path / 'round2'}"))
+    result = train(
+        compose_cfg(
+            tmp_path,
+            "debug=smoke",
+            f"model.name_or_path={tiny_model_dir}",
+            f"data.inputs=[{FIXTURES / 'labelled.jsonl'},{tmp_path / 'labelled.jsonl'}]",
+        )
+    )
+    second = annotate(
+        compose_cfg(
+            tmp_path,
+            "annotate.action=select",
+            f"annotate.inputs=[{articles}]",
+            "annotate.n=5",
+            f"model_dir={result['model_dir']}",
+            f"annotate.output_dir={tmp_path / 'round2'}",
+        )
+    )
     assert not set(second["selected"]) & {r["id"] for r in stored}, "never a sentence already labelled"
     with Path(second["csv"]).open(encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
-    assert all(r["model_guess"] in ("conciliatory", "hardline") and 0.5 <= float(r["model_confidence"]) <= 1 for r in rows)
+    from stance.inference.classifier import StanceClassifier
+
+    proba = StanceClassifier.from_pretrained(result["model_dir"]).predict_proba([r["text"] for r in rows])
+    assert [r["model_guess"] for r in rows] == [("conciliatory", "hardline")[i] for i in proba.argmax(axis=1)]
+    assert [float(r["model_confidence"]) for r in rows] == pytest.approx(proba.max(axis=1).tolist(), abs=1e-3), "the task shows the model's own guess"
     assert Path(seed["csv"]).exists(), "round 1's tasks are kept"
 
     # a conflicting relabel is reported, not applied
@@ -117,8 +143,10 @@ def test_the_loop_select_label_import_train_select_again(tmp_path, tiny_model_di
 
 def test_label_studio_exports_are_read_back(tmp_path):
     export = [
-        {"data": {"text": "We are ready to talk.", "stance_id": "a1", "doc_id": "d1", "source": "x.txt"},
-         "annotations": [{"result": [{"from_name": "stance", "value": {"choices": ["conciliatory"]}}]}]},
+        {
+            "data": {"text": "We are ready to talk.", "stance_id": "a1", "doc_id": "d1", "source": "x.txt"},
+            "annotations": [{"result": [{"from_name": "stance", "value": {"choices": ["conciliatory"]}}]}],
+        },
         {"data": {"text": "Not yet labelled.", "stance_id": "a2"}, "annotations": []},
         {"data": {"text": "Cancelled.", "stance_id": "a3"}, "annotations": [{"was_cancelled": True, "result": []}]},
     ]

@@ -30,10 +30,10 @@ def run_stage(stage, cfg, capsys):
         guarded(stage)(cfg)
     err = capsys.readouterr().err
     lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert exit_info.value.code != 0
+    assert exit_info.value.code == 2, "bad input exits with status 2"
     assert len(lines) == 1, err
     assert "Traceback" not in err
-    assert "fix:" in lines[0]
+    assert lines[0].startswith("stance: error: ") and "-> fix:" in lines[0]
     if os.environ.get("STANCE_ERROR_LOG"):
         # collects the real messages for docs/errors.md
         with open(os.environ["STANCE_ERROR_LOG"], "a", encoding="utf-8") as log:
@@ -328,3 +328,12 @@ def test_a_missing_bundled_resource_met_while_the_config_resolves_is_one_line(tm
 def test_trend_mapped_actor_column_missing_names_the_key_to_fix(tmp_path, capsys):
     line = trend_error(tmp_path, capsys, STATEMENTS, "trend.columns.actor=minister")
     assert "no 'minister' column" in line and "trend.columns.actor=" in line
+
+
+def test_resume_without_a_checkpoint_says_to_run_without_resume(tmp_path, capsys, tiny_model_dir):
+    from stance.train import train
+
+    fixtures = [f"data.inputs=[{FIXTURES / 'labelled.jsonl'}]", f"model.name_or_path={tiny_model_dir}", "debug=smoke"]
+    line = run_stage(train, cfg_for(tmp_path, *fixtures, "trainer.resume=true"), capsys)
+    assert "no checkpoint to resume from" in line and "without trainer.resume=true" in line
+    assert not (tmp_path / "outputs" / "debug" / "runs").exists(), "nothing is published"

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stance.data.cleaning import BoilerplateFilter, dedup_key, normalise_text
@@ -69,12 +69,14 @@ def test_dedup_key_ignores_case_quotes_and_punctuation():
 
 
 @given(st.text(max_size=300))
+@settings(deadline=None)
 def test_normalise_is_idempotent(text):
     once = normalise_text(text)
     assert normalise_text(once) == once
 
 
 @given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80), max_size=8))
+@settings(deadline=None)
 def test_article_cleaning_is_idempotent(lines):
     bp = BoilerplateFilter()
     text = "\n".join(lines)

@@ -66,16 +66,23 @@ def test_every_config_key_has_a_comment():
     assert not missing, missing
 
 
-def test_override_typo_on_the_command_line_is_one_line_and_non_zero():
+def test_override_typo_on_the_command_line_is_one_line_and_exit_status_2():
     out = subprocess.run([sys.executable, "-m", "stance.prepare", "trainer.epocs=3"], capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert out.returncode != 0
+    assert out.returncode == 2
     lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and "epocs" in lines[0] and "Traceback" not in out.stderr
+    assert len(lines) == 1 and lines[0].startswith("stance: error: ") and "epocs" in lines[0] and "Traceback" not in out.stderr
 
 
 def test_wheel_installed_outside_the_repo_runs_every_stage(tmp_path, tiny_model_dir):
+    import shutil
+
+    # build from a copy: setuptools writes build/ and *.egg-info next to the sources it builds
+    source = tmp_path / "source"
+    skipped = (".git", ".venv", "outputs", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".ruff_cache", "processed")
+    ignore = shutil.ignore_patterns(*skipped)
+    shutil.copytree(ROOT, source, symlinks=True, ignore=ignore)
     out = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(source)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -124,3 +131,47 @@ print(open("out.jsonl").read())
     assert '"label"' in run.stdout
     assert (work / "outputs" / "debug" / "latest" / "model" / "model.safetensors").exists()
     assert not (work / "outputs" / "latest").exists(), "a smoke run never becomes the user's latest model"
+
+
+def test_the_library_defaults_are_the_yaml_defaults():
+    """One default per setting: each group's dataclass (what Python users get) equals what the YAML composes to."""
+    from stance.config import GROUPS, options
+
+    cfg = _compose()
+    for group, kind in GROUPS.items():
+        assert options(cfg, group) == kind(), f"configs/{group}/ and {kind.__module__}.{kind.__name__} disagree"
+
+
+def test_every_yaml_key_is_a_field_of_the_schema_and_back():
+    """No key lives in only one of the two places (a YAML-only key would be rejected; a schema-only key would be undocumented)."""
+    import dataclasses
+
+    import yaml
+
+    from stance.config import GROUPS
+
+    for group, kind in GROUPS.items():
+        path = CONFIG_DIR / group / ("diplomatic.yaml" if group == "data" else "mpnet.yaml" if group == "model" else "default.yaml")
+        keys = {k for k in yaml.safe_load(path.read_text()) if k != "defaults"}
+        assert keys == {f.name for f in dataclasses.fields(kind)}, f"{path.name}: {keys ^ {f.name for f in dataclasses.fields(kind)}}"
+
+
+def test_a_composed_group_becomes_its_dataclass_with_nothing_dropped():
+    from stance.config import options
+    from stance.modeling.fine_tuning import TrainOptions
+
+    trainer = options(_compose("trainer.epochs=3", "trainer.device=cpu"), "trainer")
+    assert isinstance(trainer, TrainOptions)
+    assert (trainer.epochs, trainer.device) == (3.0, "cpu")
+
+
+def test_dict_settings_take_a_dict_on_the_command_line_and_typos_still_fail():
+    from stance.cli import dict_setting_overrides
+    from stance.config import options
+
+    argv = ["trainer.explicit_class_weights={conciliatory:1.0,hardline:2.0}", "data.synonyms={dove:conciliatory}", "trainer.epochs=3"]
+    cfg = _compose(*dict_setting_overrides(argv))
+    assert options(cfg, "trainer").explicit_class_weights == {"conciliatory": 1.0, "hardline": 2.0}
+    assert options(cfg, "data").synonyms == {"dove": "conciliatory"}
+    with pytest.raises(Exception, match="explicit_class_weight"):
+        _compose(*dict_setting_overrides(["trainer.explicit_class_weight={hardline:2.0}"]))

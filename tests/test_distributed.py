@@ -22,6 +22,7 @@ def test_torchrun_two_cpu_processes_share_the_work(tmp_path, tiny_model_dir):
         "trainer.early_stopping_patience=0",
         "trainer.freeze_embeddings=false",
         "trainer.freeze_layers=0",
+        "trainer.device=cpu",  # two ranks on one machine: on a GPU machine both would otherwise take the same GPU
         "eval.real_dev=null",
         "eval.bootstrap_resamples=50",
         "eval.plots=false",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef
+from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef, roc_auc_score
 
 from stance import StanceClassifier
 from stance.evaluate import evaluate
@@ -120,10 +120,16 @@ def test_predict_document_summarises_an_article(trained):
     assert len(doc.sentences) >= 5
 
 
-def test_min_confidence_abstains(trained):
+def test_min_confidence_abstains_below_the_threshold_only(trained):
     _, result = trained
-    clf = StanceClassifier.from_pretrained(result["model_dir"], min_confidence=1.01)
-    assert clf.predict(["We are ready to talk."]) == ["uncertain"]
+    texts = [json.loads(line)["text"] for line in (FIXTURES / "labelled.jsonl").read_text().splitlines()]
+    confidence = StanceClassifier.from_pretrained(result["model_dir"]).predict_proba(texts).max(axis=1)
+    low, high = int(confidence.argmin()), int(confidence.argmax())
+    assert confidence[high] > confidence[low]
+    threshold = float(confidence[low] + confidence[high]) / 2
+    clf = StanceClassifier.from_pretrained(result["model_dir"], min_confidence=threshold)
+    plain = StanceClassifier.from_pretrained(result["model_dir"])
+    assert clf.predict([texts[low], texts[high]]) == ["uncertain", plain.predict(texts[high])]
 
 
 def test_evaluate_cli_function_on_prepared_split_and_external_file(trained, tmp_path):
@@ -176,7 +182,12 @@ def test_predict_writes_jsonl_for_sentences_and_articles(trained, tmp_path):
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         a = compose(
             config_name=PRIMARY_CONFIG,
-            overrides=[f"model_dir={result['model_dir']}", f"predict.input={sentences}", f"predict.output={tmp_path / 'a.jsonl'}"],
+            overrides=[
+                f"model_dir={result['model_dir']}",
+                f"predict.input={sentences}",
+                "predict.lines=true",
+                f"predict.output={tmp_path / 'a.jsonl'}",
+            ],
         )
         b = compose(
             config_name=PRIMARY_CONFIG,
@@ -203,7 +214,14 @@ def test_three_way_model_trains_and_reports_one_vs_rest(smoke_config):
     metrics = json.loads((Path(result["run_dir"]) / "eval-test" / "metrics.json").read_text())
     assert len(metrics["confusion_matrix"]) == 3
     assert set(metrics["per_class"]) == {"conciliatory", "hardline", "neutral"}
-    assert metrics["roc_auc"] is None or 0.0 <= metrics["roc_auc"] <= 1.0
+    with (Path(result["run_dir"]) / "eval-test" / "predictions.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    gold = [clf.labels.index(r["gold"]) for r in rows]
+    proba = np.array([[float(r[f"p_{n}"]) for n in clf.labels] for r in rows])
+    if len(set(gold)) == 3:
+        assert metrics["roc_auc"] == pytest.approx(roc_auc_score(gold, proba, multi_class="ovr"), abs=1e-5)
+    else:  # a tiny test split may miss a class: then there is no one-vs-rest AUC to report
+        assert metrics["roc_auc"] is None
     doc = clf.predict_document("We reject the ultimatum. We remain open to talks. The meeting is on Monday.")
     assert "neutral" not in doc.shares
 

@@ -6,8 +6,7 @@ from datasets import ClassLabel, load_from_disk
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stance.data.dataset import PrepareOptions, prepare_dataset
-from stance.data.labels import LabelScheme
+from stance.data.dataset import DataOptions, SplitRatios, prepare_dataset
 from stance.data.readers import Columns
 from stance.errors import StanceError
 
@@ -18,13 +17,14 @@ META = ["kind", "speaker", "counterpart", "region", "topic", "date"]
 def options(tmp_path, inputs, **kw):
     defaults = dict(
         inputs=[str(p) for p in inputs],
-        output_dir=tmp_path / "out",
-        scheme=LabelScheme(("conciliatory", "hardline"), ("neutral",)),
+        output_dir=str(tmp_path / "out"),
+        labels=["conciliatory", "hardline"],
+        drop_labels=["neutral"],
         metadata=META,
-        ratios={"train": 0.6, "validation": 0.2, "test": 0.2},
+        splits=SplitRatios(0.6, 0.2, 0.2),
     )
     defaults.update(kw)
-    return PrepareOptions(**defaults)
+    return DataOptions(**defaults)
 
 
 def test_prepare_writes_a_grouped_stratified_datasetdict(tmp_path):
@@ -48,8 +48,7 @@ def test_prepare_writes_a_grouped_stratified_datasetdict(tmp_path):
 
 
 def test_three_way_keeps_neutral(tmp_path):
-    scheme = LabelScheme(("conciliatory", "hardline", "neutral"))
-    result = prepare_dataset(options(tmp_path, [FIXTURES / "labelled.jsonl"], scheme=scheme))
+    result = prepare_dataset(options(tmp_path, [FIXTURES / "labelled.jsonl"], labels=["conciliatory", "hardline", "neutral"], drop_labels=[]))
     ds = load_from_disk(str(result.path))
     assert sum(len(ds[s]) for s in ds) == 36
     assert ds["train"].features["label"].names == ["conciliatory", "hardline", "neutral"]
@@ -67,7 +66,7 @@ def test_csv_with_column_mapping_and_label_synonyms(tmp_path):
         tmp_path,
         [FIXTURES / "labelled.csv"],
         columns=Columns(text="sentence", label="stance", doc_id="document"),
-        ratios={"train": 0.5, "validation": 0.25, "test": 0.25},
+        splits=SplitRatios(0.5, 0.25, 0.25),
     )
     result = prepare_dataset(opts)
     ds = load_from_disk(str(result.path))
@@ -125,8 +124,7 @@ def test_prepare_never_loses_duplicates_or_straddles(tmp_path, rows, seed):
     labels = {r["label"] for r in rows}
     src = tmp_path / f"in-{seed}.jsonl"
     src.write_text("\n".join(json.dumps(r) for r in rows))
-    scheme = LabelScheme(("conciliatory", "hardline", "neutral"))
-    opts = options(tmp_path / f"run-{seed}", [src], scheme=scheme, seed=seed)
+    opts = options(tmp_path / f"run-{seed}", [src], labels=["conciliatory", "hardline", "neutral"], drop_labels=[], seed=seed)
     if len(labels) < 2:
         with pytest.raises(StanceError):
             prepare_dataset(opts)

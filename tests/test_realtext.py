@@ -49,15 +49,14 @@ def test_two_independent_passes_agree_and_every_label_is_the_adjudicated_one():
 def test_the_default_data_trains_on_the_real_training_part_and_never_on_the_development_set(tmp_path):
     from hydra import compose, initialize_config_dir
 
-    from stance.cli import prepare_options
-    from stance.config import CONFIG_DIR, PRIMARY_CONFIG
+    from stance.config import CONFIG_DIR, PRIMARY_CONFIG, options
     from stance.data.cleaning import dedup_key
     from stance.data.dataset import load_prepared, prepare_dataset
 
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         cfg = compose(config_name=PRIMARY_CONFIG, overrides=[f"data.output_dir={tmp_path / 'prepared'}"])
     assert cfg.eval.real_dev.endswith("dev.jsonl") and not any("dev.jsonl" in i for i in cfg.data.inputs)
-    prepare_dataset(prepare_options(cfg.data))
+    prepare_dataset(options(cfg, "data"))
     dataset = load_prepared(tmp_path / "prepared")
     texts = {dedup_key(t) for split in dataset.values() for t in split["text"]}
     assert not texts & {dedup_key(r["text"]) for r in _rows("dev.jsonl")}
@@ -71,7 +70,7 @@ def test_training_reports_the_real_text_development_set_beside_the_test_split(sm
     result = train(smoke_config(f"eval.real_dev={dev}"))
     out = capsys.readouterr().out
     assert "real-text dev macro-F1" in out and "never trained on" in out
-    assert result["metrics"]["real_dev"]["n"] == sum(1 for r in _rows("dev.jsonl")[:40] if r["label"] != "neutral")
+    assert result["metrics"]["evaluations"]["real_dev"]["n"] == sum(1 for r in _rows("dev.jsonl")[:40] if r["label"] != "neutral")
     report = Path(result["run_dir"]) / "eval-realdev" / "report.md"
     assert report.exists()
 

@@ -49,7 +49,7 @@ def test_two_runs_with_the_same_seed_are_identical(tmp_path, tiny_model_dir):
     pa = (Path(a["run_dir"]) / "eval-test" / "predictions.csv").read_text()
     pb = (Path(b["run_dir"]) / "eval-test" / "predictions.csv").read_text()
     assert pa == pb
-    ma, mb = a["metrics"]["test"], b["metrics"]["test"]
+    ma, mb = a["metrics"]["evaluations"]["test"], b["metrics"]["evaluations"]["test"]
     assert ma == mb
     assert json.loads((Path(a["run_dir"]) / "provenance.json").read_text())["dataset_fingerprint"] == a["metrics"]["dataset"]["fingerprint"]
 
@@ -79,24 +79,35 @@ def test_sigkill_mid_training_then_resume_matches_uninterrupted(tmp_path, tiny_m
     # the killed run left no finished run behind and `latest` does not exist yet
     assert not (tmp_path / "killed" / "outputs" / "latest").exists()
     resumed = train(compose_with([*args, "trainer.resume=true"]))
+    resumed_from = resumed["metrics"]["train"]["resumed_from"]
+    assert resumed_from and Path(resumed_from).name.startswith("checkpoint-"), "the run continued from a checkpoint, not from scratch"
+    killed_at = int(Path(resumed_from).name.split("-")[1])
+    assert 0 < killed_at < resumed["metrics"]["train"]["steps"]
     fresh = train(compose_with(overrides(tmp_path / "fresh", tiny_model_dir, "trainer.epochs=40")))
+    assert fresh["metrics"]["train"]["resumed_from"] is None
     assert resumed["metrics"]["train"]["steps"] == fresh["metrics"]["train"]["steps"]
-    assert abs(resumed["metrics"]["test"]["macro_f1"] - fresh["metrics"]["test"]["macro_f1"]) <= 0.005
+    assert abs(resumed["metrics"]["evaluations"]["test"]["macro_f1"] - fresh["metrics"]["evaluations"]["test"]["macro_f1"]) <= 0.005
     assert (tmp_path / "killed" / "outputs" / "latest").resolve() == Path(resumed["run_dir"]).resolve()
 
 
 def test_prepare_train_predict_work_with_sockets_forbidden(tmp_path, tiny_model_dir, monkeypatch):
     from stance.inference.classifier import StanceClassifier
 
+    attempts = []
+
     def refuse(*args, **kwargs):
+        attempts.append(args[1:] or kwargs)  # a swallowed OSError must not hide an attempt
         raise OSError("network access attempted during an offline run")
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
     result = train(compose_with(overrides(tmp_path, tiny_model_dir, "trainer.epochs=1", "trainer.max_steps=2")))
     clf = StanceClassifier.from_pretrained(result["model_dir"])
     assert clf.predict(["We are ready to talk."])[0] in clf.labels
+    assert attempts == [], f"network access was attempted: {attempts[:3]}"
 
 
 def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path, tiny_model_dir):

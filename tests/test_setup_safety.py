@@ -18,8 +18,10 @@ from stance.train import train
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_AND_LOAD = (
     "from transformers import AutoModel, AutoTokenizer\n"
-    "from stance.modeling.sources import tiny_random_bert\n"
-    "folder = tiny_random_bert()\n"
+    "import stance.modeling.sources as sources\n"
+    "build = sources._build_tiny_random_bert\n"
+    "sources._build_tiny_random_bert = lambda folder: (print('BUILT'), build(folder))\n"  # says when this process is the builder
+    "folder = sources.tiny_random_bert()\n"
     "AutoModel.from_pretrained(str(folder)); AutoTokenizer.from_pretrained(str(folder))\n"
     "print('ok')\n"
 )
@@ -39,6 +41,7 @@ def test_two_processes_started_together_build_the_tiny_model_once_and_completely
         procs = _start_builders(cache)
         outputs = [p.communicate(timeout=240)[0] for p in procs]
         assert [p.returncode for p in procs] == [0, 0], outputs
+        assert sum(o.count("BUILT") for o in outputs) == 1, f"exactly one process builds: {outputs}"
         folder = cache / "tiny-random-bert"
         assert is_complete(folder)
         for name in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"):
@@ -93,8 +96,15 @@ def test_a_smoke_run_after_a_real_run_leaves_latest_on_the_real_run(tmp_path, ti
     # a "real" run (default name, no debug config): a local model folder and few steps keep it fast
     real = train(
         _real_config(
-            tmp_path, tiny_model_dir, f"model.name_or_path={tiny_model_dir}", "trainer.max_steps=2", "trainer.report_to=[]", "eval.plots=false",
-            "trainer.freeze_embeddings=false", "trainer.freeze_layers=0", "eval.real_dev=null",
+            tmp_path,
+            tiny_model_dir,
+            f"model.name_or_path={tiny_model_dir}",
+            "trainer.max_steps=2",
+            "trainer.report_to=[]",
+            "eval.plots=false",
+            "trainer.freeze_embeddings=false",
+            "trainer.freeze_layers=0",
+            "eval.real_dev=null",
         )
     )
     smoke = train(_real_config(tmp_path, tiny_model_dir, "debug=smoke"))

@@ -61,7 +61,10 @@ def test_processes_started_together_reassemble_once(tmp_path, tiny_model_dir):
     parts, sha = _split_zip(tiny_model_dir, tmp_path)
     code = (
         "import sys; from pathlib import Path\n"
+        "import stance.modeling.sources as sources\n"
         "from stance.modeling.sources import SplitZipModel, assemble_split_zip\n"
+        "unpack = sources._unpack_parts\n"
+        "sources._unpack_parts = lambda *a: (print('BUILT'), unpack(*a))\n"
         f"parts = [Path(p) for p in {[str(p) for p in parts]!r}]\n"
         f"print(assemble_split_zip(SplitZipModel('tiny-zip', (), 'tiny/', {sha!r}), parts))\n"
     )
@@ -70,6 +73,7 @@ def test_processes_started_together_reassemble_once(tmp_path, tiny_model_dir):
     procs = [subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(3)]
     outputs = [p.communicate(timeout=120)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], outputs
+    assert sum(o.count("BUILT") for o in outputs) == 1, f"exactly one process reassembles: {outputs}"
     assert is_complete(tmp_path / "cache" / "tiny-zip")
 
 

@@ -14,7 +14,7 @@ def test_mlflow_logs_params_metrics_and_report(tmp_path, tiny_model_dir, monkeyp
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     cfg = smoke_config(f"model.name_or_path={tiny_model_dir}", "trainer.report_to=[tensorboard,mlflow]")
     result = train(cfg)
-    mlflow.set_tracking_uri((tmp_path / "outputs" / "mlruns").resolve().as_uri())
+    mlflow.set_tracking_uri((Path(cfg.run_root) / "mlruns").resolve().as_uri())
     runs = mlflow.search_runs(experiment_names=["stance"], output_format="list")
     assert len(runs) == 1
     run = runs[0]

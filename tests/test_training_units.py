@@ -75,3 +75,78 @@ def test_freezing_stops_gradients_below_the_top_layers_and_refuses_more_layers_t
     assert any(".layer.1." in n for n in trainable) and any(n.startswith("classifier") for n in trainable)
     with pytest.raises(StanceError, match="cannot freeze 3 layers"):
         freeze_lower_layers(model, embeddings=False, layers=3)
+
+
+def test_class_weights_change_the_loss_by_the_weight_of_each_gold_label():
+    import torch
+
+    from stance.modeling.fine_tuning import class_weighted_loss
+
+    logits = torch.tensor([[2.0, -1.0], [0.5, 0.3], [-1.0, 1.5]])
+    gold = torch.tensor([0, 1, 1])
+    outputs = type("Outputs", (), {"logits": logits})()
+    per_row = torch.nn.functional.cross_entropy(logits, gold, reduction="none")
+    plain = class_weighted_loss(np.array([1.0, 1.0]))(outputs, gold)
+    weighted = class_weighted_loss(np.array([1.0, 3.0]))(outputs, gold)
+    assert float(plain) == pytest.approx(float(per_row.mean()))
+    assert float(weighted) == pytest.approx(float((per_row[0] + 3 * per_row[1] + 3 * per_row[2]) / 3))
+    assert float(weighted) > float(plain)
+
+
+def _tiny_dataset():
+    import datasets
+
+    features = datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=["conciliatory", "hardline"])})
+    train = {"text": [f"We are ready to talk, round {i}." if i % 2 else f"We reject the ultimatum, round {i}." for i in range(16)]}
+    train["label"] = [i % 2 == 0 for i in range(16)]
+    validation = {"text": ["We are ready to meet.", "We will never accept this."], "label": [0, 1]}
+    return datasets.DatasetDict({s: datasets.Dataset.from_dict(d, features=features) for s, d in (("train", train), ("validation", validation))})
+
+
+def test_early_stopping_stops_after_the_patience_and_restores_the_best_epoch(tiny_model_dir, tmp_path, monkeypatch):
+    from safetensors.torch import load_file
+
+    import stance.modeling.fine_tuning as fine_tuning
+    from stance.modeling.fine_tuning import TrainOptions, fine_tune
+    from stance.modeling.loading import load_for_training
+
+    scripted = iter([0.50, 0.90, 0.60, 0.40, 0.95, 0.95])  # validation macro-F1 of epochs 1, 2, 3, ...: epoch 2 is best
+    monkeypatch.setattr(fine_tuning, "validation_metrics", lambda prediction: {"accuracy": 0.5, "macro_f1": next(scripted)})
+    model, tokenizer = load_for_training(str(tiny_model_dir), ("conciliatory", "hardline"))
+    opts = TrainOptions(epochs=6, batch_size=8, learning_rate=1e-3, early_stopping_patience=2, report_to=[], freeze_embeddings=False, freeze_layers=0)
+    outcome = fine_tune(_tiny_dataset(), model, tokenizer, ("conciliatory", "hardline"), tmp_path, opts)
+    evaluated = [h["eval_macro_f1"] for h in outcome.history if "eval_macro_f1" in h]
+    assert evaluated == [0.50, 0.90, 0.60, 0.40], "two epochs without a gain, then it stops (epochs 5 and 6 never run)"
+    assert outcome.best_metric == 0.90
+    best = load_file(str(tmp_path / "checkpoint-4" / "model.safetensors"))  # 2 steps an epoch: epoch 2 ends at step 4
+    last = load_file(str(tmp_path / "checkpoint-8" / "model.safetensors"))
+    state = outcome.model.state_dict()
+    assert all(torch_equal(state[name], tensor) for name, tensor in best.items()), "the returned model is epoch 2's"
+    assert not all(torch_equal(state[name], tensor) for name, tensor in last.items())
+
+
+def torch_equal(a, b) -> bool:
+    import torch
+
+    return bool(torch.equal(a.cpu(), b.cpu()))
+
+
+def test_device_setting_names_the_fix_when_a_node_has_fewer_gpus_than_processes(monkeypatch):
+    import torch
+
+    from stance.modeling.fine_tuning import resolve_device
+
+    assert resolve_device("cpu") == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == "cpu"
+    with pytest.raises(StanceError, match="no GPU is visible"):
+        resolve_device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    with pytest.raises(StanceError, match=r"2 processes .* 1 GPU.*--nproc_per_node=1.*trainer.device=cpu"):
+        resolve_device("auto")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "1")
+    assert resolve_device("auto") == "cuda"
+    with pytest.raises(StanceError, match="trainer.device"):
+        resolve_device("gpu")

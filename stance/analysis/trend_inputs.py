@@ -5,24 +5,40 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stance.data.readers import discover, read_text_file
+from stance.data.readers import TABLE_SUFFIXES, discover, read_text_file
 from stance.data.segmentation import article_sentences
 from stance.errors import StanceError
-
-TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet")
 
 
 @dataclass
 class TrendColumns:
+    """Column names of trend inputs (the `trend.columns` config group)."""
+
     text: str = "text"
     date: str = "date"
     actor: str = "speaker"
     counterpart: str = "counterpart"
     doc_id: str = "doc_id"
+
+
+@dataclass
+class TrendOptions:
+    """What stance-trend reads and how it aggregates: the `trend` config group."""
+
+    inputs: list[str] = field(default_factory=list)
+    manifest: str | None = None
+    columns: TrendColumns = field(default_factory=TrendColumns)
+    period: str = "quarter"
+    actors: list[str] = field(default_factory=list)
+    bootstrap_resamples: int = 1000
+    confidence_level: float = 0.95
+    top_k: int = 3
+    explain: bool = True
+    output_dir: str | None = None
 
 
 @dataclass
@@ -34,7 +50,6 @@ class TrendRow:
     date: dt.date
     label: str | None = None  # already scored (a stance-predict output)
     confidence: float | None = None
-    where: str = ""
 
 
 def parse_date(value: Any, where: str, column: str) -> dt.date:
@@ -91,7 +106,7 @@ def _articles(files: list[Path], manifest_path: Path | None, columns: TrendColum
         where = f"{manifest_path} row {meta['_row']}"
         date = parse_date(meta.get(columns.date), where, columns.date)
         for sentence in article_sentences(read_text_file(path)):
-            rows.append(TrendRow(path.stem, sentence, meta[columns.actor], meta.get(columns.counterpart, ""), date, where=where))
+            rows.append(TrendRow(path.stem, sentence, meta[columns.actor], meta.get(columns.counterpart, ""), date))
     return rows
 
 
@@ -139,7 +154,6 @@ def _table(path: Path, columns: TrendColumns, manifest_path: Path | None) -> lis
                 parse_date(meta.get(columns.date), where, columns.date),
                 label=str(record["label"]) if scored else None,
                 confidence=float(record["confidence"]) if scored else None,
-                where=where,
             )
         )
     return rows

@@ -94,8 +94,10 @@ def write_html(
         if actor in pictures:
             data = base64.b64encode(Path(pictures[actor]).read_bytes()).decode()
             parts.append(f"<img alt='stance of {html.escape(actor)} by {period}' src='data:image/png;base64,{data}'>")
-        parts.append("<table><tr><th>towards</th><th>period</th><th>documents</th><th>sentences</th><th>index</th><th>95% CI</th>"
-                     "<th>strongest hardline</th><th>strongest conciliatory</th></tr>")
+        parts.append(
+            "<table><tr><th>towards</th><th>period</th><th>documents</th><th>sentences</th><th>index</th><th>95% CI</th>"
+            "<th>strongest hardline</th><th>strongest conciliatory</th></tr>"
+        )
         for r in sorted(actor_rows, key=lambda r: (r["counterpart"], r["period"])):
             sides = evidence.get((actor, r["counterpart"], r["period"]), {})
             cells = []

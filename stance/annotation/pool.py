@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stance.data.cleaning import BoilerplateFilter, dedup_key, normalise_text
-from stance.data.readers import Columns, discover, read_source
-from stance.data.segmentation import article_sentences
+from stance.data.readers import Columns, read_sentences
 
 
 @dataclass
@@ -36,12 +35,12 @@ def read_pool(
 ) -> list[Candidate]:
     """Every distinct sentence of `inputs` (cleaned and segmented like stance-prepare; labels, if any, ignored)."""
     boilerplate = BoilerplateFilter(boilerplate_patterns)
-    unlabelled = Columns(text=columns.text, label="", doc_id=columns.doc_id)
+    unlabelled = Columns(text=columns.text, label="", doc_id=columns.doc_id, previous=columns.previous)
     by_doc: dict[tuple[str, str], list[str]] = {}
-    for path in discover(inputs, exclude):
-        for raw in read_source(path, unlabelled, ()):
-            texts = article_sentences(raw.text, boilerplate) if raw.raw_article else [normalise_text(str(raw.text or ""))]
-            by_doc.setdefault((str(path), raw.doc_id), []).extend(t for t in texts if len(t) >= min_chars)
+    for raw in read_sentences(inputs, unlabelled, exclude=exclude, boilerplate=boilerplate):
+        text = normalise_text(str(raw.text or ""))
+        if len(text) >= min_chars:
+            by_doc.setdefault((raw.source, raw.doc_id), []).append(text)
     seen: set[str] = set()
     pool = []
     for (source, doc_id), sentences in by_doc.items():

@@ -7,7 +7,7 @@ import io
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
@@ -16,6 +16,21 @@ from stance.annotation.pool import Candidate, sentence_id
 from stance.data.cleaning import dedup_key
 from stance.data.labels import LabelScheme
 from stance.errors import StanceError
+
+
+@dataclass
+class AnnotateOptions:
+    """Active-learning rounds (select -> label -> import): the `annotate` config group."""
+
+    action: str = "select"
+    inputs: list[str] = field(default_factory=list)
+    n: int = 50
+    strategy: str = "margin"
+    pool_factor: int = 5
+    labelled: str = "data/annotations/labelled.jsonl"
+    tasks: str | None = None
+    output_dir: str | None = None
+
 
 TASK_FIELDS = ("id", "text", "before", "after", "doc_id", "source", "model_guess", "model_confidence", "label")
 
@@ -50,9 +65,9 @@ def write_tasks(folder: Path, picks: Sequence[Candidate], guesses: Sequence[tupl
     paths["labelstudio"].write_text(json.dumps(tasks, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     choices = "".join(f"<Choice value={quoteattr(n)}/>" for n in labels)
     paths["labelstudio_config"].write_text(
-        "<View>\n  <Text name=\"before\" value=\"$before\"/>\n  <Header value=\"Label this sentence\"/>\n"
-        "  <Text name=\"text\" value=\"$text\"/>\n  <Text name=\"after\" value=\"$after\"/>\n"
-        f"  <Choices name=\"stance\" toName=\"text\" choice=\"single\" showInline=\"true\">{choices}</Choices>\n</View>\n",
+        '<View>\n  <Text name="before" value="$before"/>\n  <Header value="Label this sentence"/>\n'
+        '  <Text name="text" value="$text"/>\n  <Text name="after" value="$after"/>\n'
+        f'  <Choices name="stance" toName="text" choice="single" showInline="true">{choices}</Choices>\n</View>\n',
         encoding="utf-8",
     )
     return paths

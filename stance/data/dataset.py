@@ -7,7 +7,6 @@ import hashlib
 import io
 import json
 from collections import Counter, defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,7 @@ import numpy as np
 
 from stance.data.cleaning import BoilerplateFilter, dedup_key, normalise_text
 from stance.data.labels import DROP, LabelScheme
-from stance.data.readers import Columns, RawRow, discover, read_source
-from stance.data.segmentation import article_sentences
+from stance.data.readers import Columns, RawRow, discover, read_sentences
 from stance.data.splitting import assign_splits
 from stance.errors import StanceError
 from stance.runs.atomic import atomic_directory
@@ -26,21 +24,61 @@ SPLITS = ("train", "validation", "test")
 UNLABELLED = "unlabelled"
 
 
+def bundled_training_inputs() -> list[str]:
+    """The default training data: the bundled corpus and the training part of the real-text set."""
+    from stance.data.bundled import resource_path
+
+    return [str(resource_path("corpus")), str(resource_path("realtext") / "train.jsonl")]
+
+
 @dataclass
-class PrepareOptions:
-    inputs: Sequence[str]
-    output_dir: str | Path
-    scheme: LabelScheme
+class SplitRatios:
+    """Shares of the labelled sentences per split (whole documents are moved, so shares are approximate)."""
+
+    train: float = 0.8
+    validation: float = 0.1
+    test: float = 0.1
+
+
+@dataclass
+class DataOptions:
+    """What stance-prepare reads and how it cleans, labels and splits it: the `data` config group.
+
+    The defaults are the bundled binary data; `configs/data/diplomatic.yaml` states the same values
+    (a test holds them equal).
+    """
+
+    name: str = "diplomatic"
+    inputs: list[str] = field(default_factory=bundled_training_inputs)
+    output_dir: str | None = None
     columns: Columns = field(default_factory=Columns)
-    metadata: Sequence[str] = ()
-    ratios: dict[str, float] = field(default_factory=lambda: {"train": 0.8, "validation": 0.1, "test": 0.1})
+    metadata: list[str] = field(default_factory=lambda: ["kind", "speaker", "counterpart", "region", "topic", "date", "register", "origin"])
+    labels: list[str] = field(default_factory=lambda: ["conciliatory", "hardline"])
+    drop_labels: list[str] = field(default_factory=lambda: ["neutral"])
+    synonyms: dict[str, str] = field(default_factory=dict)
+    splits: SplitRatios = field(default_factory=SplitRatios)
     seed: int = 13
     on_conflict: str = "drop"
     min_chars: int = 2
     max_chars: int = 2000
-    boilerplate_patterns: Sequence[str] = ()
-    exclude: Sequence[str] = ("labels.csv", "*.md")
-    name: str = "dataset"
+    boilerplate_patterns: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=lambda: ["labels.csv", "*.md"])
+
+    @property
+    def scheme(self) -> LabelScheme:
+        try:
+            return LabelScheme(tuple(self.labels), tuple(self.drop_labels), dict(self.synonyms))
+        except ValueError as err:
+            raise StanceError(str(err), where="data.labels", fix="list two or more distinct labels") from None
+
+    @property
+    def prepared_dir(self) -> Path:
+        """Where the prepared DatasetDict lives: `output_dir`, or data/processed/<name>."""
+        return Path(self.output_dir) if self.output_dir else Path("data/processed") / self.name
+
+    @property
+    def ratios(self) -> dict[str, float]:
+        return {"train": self.splits.train, "validation": self.splits.validation, "test": self.splits.test}
 
 
 @dataclass
@@ -58,30 +96,35 @@ class _Sentence:
     row: int
     tags: list[str]
     metadata: dict[str, str]
+    previous: str = ""
 
 
-def prepare_dataset(opts: PrepareOptions) -> PrepareResult:
+def prepare_dataset(opts: DataOptions) -> PrepareResult:
     """Read, clean, label-map, de-duplicate and split the inputs; save the DatasetDict atomically."""
     if opts.on_conflict not in ("drop", "error"):
         raise StanceError(f"unknown value '{opts.on_conflict}'", where="data.on_conflict", fix="use drop or error")
     dropped: Counter[str] = Counter()
     sentences: list[_Sentence] = []
     doc_meta: dict[str, tuple[dict[str, str], str]] = {}
+    scheme = opts.scheme
     boilerplate = BoilerplateFilter(opts.boilerplate_patterns)
     files = discover(opts.inputs, opts.exclude)
     from tqdm.auto import tqdm
 
-    for path in tqdm(files, desc="reading", unit="file", disable=None if len(files) > 20 else True):
-        for raw in read_source(path, opts.columns, opts.metadata):
-            if raw.raw_article:
-                for i, sentence in enumerate(article_sentences(raw.text, boilerplate), start=1):
-                    sentences.append(_Sentence(sentence, None, raw.doc_id, raw.source, i, [], {}))
-                continue
-            sentence = _labelled_sentence(raw, opts, dropped)
-            if sentence is None:
-                continue
-            _check_doc_metadata(raw, doc_meta)
-            sentences.append(sentence)
+    rows = (
+        raw
+        for path in tqdm(files, desc="reading", unit="file", disable=None if len(files) > 20 else True)
+        for raw in read_sentences([str(path)], opts.columns, opts.metadata, boilerplate=boilerplate)
+    )
+    for raw in rows:
+        if raw.raw_article:
+            sentences.append(_Sentence(raw.text, None, raw.doc_id, raw.source, raw.row, [], {}, raw.previous))
+            continue
+        sentence = _labelled_sentence(raw, opts, scheme, dropped)
+        if sentence is None:
+            continue
+        _check_doc_metadata(raw, doc_meta)
+        sentences.append(sentence)
 
     labelled, conflicts = _deduplicate([s for s in sentences if s.label is not None], opts.on_conflict, dropped)
     unlabelled, _ = _deduplicate([s for s in sentences if s.label is None], "drop", dropped)
@@ -96,7 +139,7 @@ def prepare_dataset(opts: PrepareOptions) -> PrepareResult:
         raise StanceError(
             f"only one label present ({', '.join(present)}); a classifier needs at least two",
             where="data.inputs",
-            fix=f"add rows of the other labels ({opts.scheme.allowed()})",
+            fix=f"add rows of the other labels ({scheme.allowed()})",
         )
     doc_labels: dict[str, Counter[str]] = defaultdict(Counter)
     for s in labelled:
@@ -114,7 +157,7 @@ def prepare_dataset(opts: PrepareOptions) -> PrepareResult:
     dataset = _to_dataset_dict(by_split, opts)
     stats = _stats(by_split, opts, dropped, conflicts, files, dataset)
     stats["input_signature"] = input_signature(opts)
-    target = Path(opts.output_dir)
+    target = opts.prepared_dir
     with atomic_directory(target) as tmp:
         dataset.save_to_disk(str(tmp))
         (tmp / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -125,13 +168,14 @@ def prepare_dataset(opts: PrepareOptions) -> PrepareResult:
     return PrepareResult(path=target, stats=stats)
 
 
-def input_signature(opts: PrepareOptions) -> str:
+def input_signature(opts: DataOptions) -> str:
     """Hash of the input files' bytes and every option that changes the prepared data."""
     digest = hashlib.sha256()
+    scheme = opts.scheme
     settings = {
-        "labels": opts.scheme.names,
-        "drop": opts.scheme.drop,
-        "synonyms": sorted(opts.scheme.synonyms.items()),
+        "labels": scheme.names,
+        "drop": scheme.drop,
+        "synonyms": sorted(scheme.synonyms.items()),
         "columns": vars(opts.columns),
         "metadata": list(opts.metadata),
         "ratios": sorted(opts.ratios.items()),
@@ -150,10 +194,10 @@ def input_signature(opts: PrepareOptions) -> str:
     return digest.hexdigest()
 
 
-def is_current(opts: PrepareOptions) -> bool:
-    """True when `opts.output_dir` holds data prepared from exactly these inputs and options."""
-    stats_path = Path(opts.output_dir) / "stats.json"
-    if not stats_path.exists() or not (Path(opts.output_dir) / "dataset_dict.json").exists():
+def is_current(opts: DataOptions) -> bool:
+    """True when `opts.prepared_dir` holds data prepared from exactly these inputs and options."""
+    stats_path = opts.prepared_dir / "stats.json"
+    if not stats_path.exists() or not (opts.prepared_dir / "dataset_dict.json").exists():
         return False
     try:
         stored = json.loads(stats_path.read_text(encoding="utf-8")).get("input_signature")
@@ -172,7 +216,7 @@ def load_prepared(path: str | Path):
     return load_from_disk(str(path))
 
 
-def _labelled_sentence(raw: RawRow, opts: PrepareOptions, dropped: Counter[str]) -> _Sentence | None:
+def _labelled_sentence(raw: RawRow, opts: DataOptions, scheme: LabelScheme, dropped: Counter[str]) -> _Sentence | None:
     where = f"{raw.source} row {raw.row}"
     if raw.text is None or (isinstance(raw.text, float) and np.isnan(raw.text)):
         raw.text = ""
@@ -192,13 +236,13 @@ def _labelled_sentence(raw: RawRow, opts: PrepareOptions, dropped: Counter[str])
     if not text:
         raise StanceError(f"field '{opts.columns.text}' is empty", where=where, fix="fill in the sentence or delete the row")
     try:
-        label = opts.scheme.normalise(raw.label)
+        label = scheme.normalise(raw.label)
     except ValueError:
         raise StanceError(f"field '{opts.columns.label}' is empty", where=where, fix="fill in the label or delete the row") from None
     except KeyError:
         raise StanceError(
-            f"unknown label '{raw.label}' in field '{opts.columns.label}' (allowed: {opts.scheme.allowed()}"
-            + (f"; dropped: {', '.join(opts.scheme.drop)}" if opts.scheme.drop else "")
+            f"unknown label '{raw.label}' in field '{opts.columns.label}' (allowed: {scheme.allowed()}"
+            + (f"; dropped: {', '.join(scheme.drop)}" if scheme.drop else "")
             + ")",
             where=where,
             fix=f"correct the label, or map it with data.synonyms.{_safe_key(str(raw.label))}=<one of the allowed labels>",
@@ -209,7 +253,7 @@ def _labelled_sentence(raw: RawRow, opts: PrepareOptions, dropped: Counter[str])
     if len(text) < opts.min_chars:
         dropped["too_short"] += 1
         return None
-    return _Sentence(text, label, raw.doc_id, raw.source, raw.row, sorted(set(raw.tags)), raw.metadata)
+    return _Sentence(text, label, raw.doc_id, raw.source, raw.row, sorted(set(raw.tags)), raw.metadata, raw.previous)
 
 
 def _safe_key(label: str) -> str:
@@ -259,18 +303,20 @@ def _deduplicate(sentences: list[_Sentence], on_conflict: str, dropped: Counter[
     return kept, conflicts
 
 
-def _to_dataset_dict(by_split: dict[str, list[_Sentence]], opts: PrepareOptions):
+def _to_dataset_dict(by_split: dict[str, list[_Sentence]], opts: DataOptions):
     from datasets import ClassLabel, Dataset, DatasetDict, Features, Sequence, Value
 
-    label_ids = opts.scheme.label2id
+    scheme = opts.scheme
+    label_ids = scheme.label2id
     features = Features(
         {
             "text": Value("string"),
-            "label": ClassLabel(names=list(opts.scheme.names)),
+            "label": ClassLabel(names=list(scheme.names)),
             "doc_id": Value("string"),
             "source": Value("string"),
             "row": Value("int64"),
             "tags": Sequence(Value("string")),
+            "previous": Value("string"),
             **{m: Value("string") for m in opts.metadata},
         }
     )
@@ -283,6 +329,7 @@ def _to_dataset_dict(by_split: dict[str, list[_Sentence]], opts: PrepareOptions)
             "source": [_portable_source(s.source) for s in rows],
             "row": [s.row for s in rows],
             "tags": [s.tags for s in rows],
+            "previous": [s.previous for s in rows],
         }
         for m in opts.metadata:
             columns[m] = [s.metadata.get(m, "") for s in rows]
@@ -303,10 +350,10 @@ def _percentiles(values: list[int]) -> dict[str, float]:
     return {k: float(v) for k, v in zip(("min", "p10", "p50", "p90", "p99", "max"), q)}
 
 
-def _stats(by_split, opts: PrepareOptions, dropped, conflicts, files, dataset) -> dict[str, Any]:
+def _stats(by_split, opts: DataOptions, dropped, conflicts, files, dataset) -> dict[str, Any]:
     stats: dict[str, Any] = {
         "name": opts.name,
-        "labels": list(opts.scheme.names),
+        "labels": list(opts.labels),
         "splits": {},
         "dropped": dict(sorted(dropped.items())),
         "conflicting_sentences": len(conflicts),

@@ -1,8 +1,10 @@
 """Read labelled files (CSV, JSONL, Parquet, `datasets` on disk) and raw articles into plain rows.
 
-Every reader yields `RawRow`s that still carry the raw label cell; label mapping, cleaning and
-de-duplication happen later in `stance.data.dataset`. Every problem is raised as a `StanceError`
-naming the file, the row or line, the field and the fix.
+`read_sentences` is the one reader of inputs into sentences: the dataset, the distillation
+transfer set, the annotation pool and stance-predict all go through it. It yields `RawRow`s in
+document order that still carry the raw label cell (label mapping and de-duplication happen in
+`stance.data.dataset`), each with the sentence before it in its document. Every problem is raised
+as a `StanceError` naming the file, the row or line, the field and the fix.
 """
 
 from __future__ import annotations
@@ -19,19 +21,20 @@ from typing import Any
 
 from stance.errors import StanceError
 
-LABELLED_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet")
+TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet")  # the one list of tabular input kinds
 RAW_SUFFIXES = (".txt",)
 MAX_FIELD_CHARS = 100_000
 
 
 @dataclass
 class Columns:
-    """Column names in labelled files; `label=""` reads files without labels (text only)."""
+    """Column names in tabular inputs (the `data.columns` config group); `label=""` reads files without labels."""
 
     text: str = "text"
     label: str = "label"
     doc_id: str = "doc_id"
     tags: str = "tags"
+    previous: str = "previous"  # the sentence before, for files that list sentences out of document order
 
 
 @dataclass
@@ -40,14 +43,18 @@ class RawRow:
     label: Any
     doc_id: str
     source: str
-    row: int
+    row: int  # row or line number in the file; for a raw article, the sentence's number in it
     tags: list[str] = field(default_factory=list)
     metadata: dict[str, str] = field(default_factory=dict)
     raw_article: bool = False
+    previous: str = ""  # the sentence before this one in its document ("" at the start, or when unknown)
+    record: dict[str, Any] = field(default_factory=dict)  # the row's cells as read, for outputs that pass columns through
 
 
-def _fix_columns(kind: str) -> str:
-    return f"map your column with data.columns.{kind}=<your column name>"
+def _fix_columns(kind: str, keys: dict[str, str] | None = None) -> str:
+    """The setting that maps a column: `data.columns.<kind>` unless the caller reads with its own keys (e.g. predict.text_column)."""
+    key = (keys or {}).get(kind, f"data.columns.{kind}")
+    return f"map your column with {key}=<your column name>"
 
 
 def read_text_file(path: Path) -> str:
@@ -88,7 +95,7 @@ def discover(inputs: Sequence[str], exclude: Sequence[str] = ()) -> list[Path]:
             p
             for p in sorted(path.rglob("*"))
             if p.is_file()
-            and p.suffix.lower() in LABELLED_SUFFIXES + RAW_SUFFIXES
+            and p.suffix.lower() in TABLE_SUFFIXES + RAW_SUFFIXES
             and not any(fnmatch.fnmatch(p.name, pat) for pat in exclude)
             and not any(part.startswith(".") for part in p.relative_to(path).parts)
         ]
@@ -99,7 +106,7 @@ def discover(inputs: Sequence[str], exclude: Sequence[str] = ()) -> list[Path]:
             raise StanceError(
                 "folder holds no readable files",
                 where=str(path),
-                fix=f"put {', '.join(LABELLED_SUFFIXES + RAW_SUFFIXES)} files in it or list files in data.inputs",
+                fix=f"put {', '.join(TABLE_SUFFIXES + RAW_SUFFIXES)} files in it or list files in data.inputs",
             )
     return found
 
@@ -108,28 +115,66 @@ def _is_saved_dataset(path: Path) -> bool:
     return path.is_dir() and ((path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists())
 
 
-def read_source(path: Path, columns: Columns, metadata: Sequence[str]) -> Iterator[RawRow]:
-    """Yield the rows of one input file or saved dataset."""
+def read_sentences(
+    inputs: Sequence[str],
+    columns: Columns,
+    metadata: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    boilerplate: Any = None,
+    column_keys: dict[str, str] | None = None,
+) -> Iterator[RawRow]:
+    """Every sentence of `inputs`, file by file in document order, each with the sentence before it.
+
+    Raw `.txt` articles are cleaned (`boilerplate`: a `BoilerplateFilter`) and segmented into
+    sentences; table rows are sentences already. A row's previous sentence is its
+    `columns.previous` cell when the file has one, else the row before it with the same document
+    id (rows without a document id have none). `column_keys` names the settings a missing-column
+    error tells the user to change (default: `data.columns.<kind>`).
+    """
+    from stance.data.cleaning import normalise_text
+    from stance.data.segmentation import article_sentences
+
+    for path in discover(inputs, exclude):
+        last: dict[str, str] = {}
+        for raw in read_source(path, columns, metadata, column_keys):
+            if raw.raw_article:
+                previous = ""
+                for number, sentence in enumerate(article_sentences(raw.text, boilerplate), start=1):
+                    yield RawRow(sentence, None, raw.doc_id, raw.source, number, raw_article=True, previous=previous)
+                    previous = sentence
+                continue
+            given = raw.record.get(columns.previous)
+            if isinstance(given, str):
+                raw.previous = normalise_text(given)
+            elif raw.doc_id in last:
+                raw.previous = last[raw.doc_id]
+            if isinstance(raw.text, str) and not raw.doc_id.startswith(f"{path.name}#"):
+                last[raw.doc_id] = normalise_text(raw.text)
+            yield raw
+
+
+def read_source(path: Path, columns: Columns, metadata: Sequence[str], column_keys: dict[str, str] | None = None) -> Iterator[RawRow]:
+    """Yield the rows of one input file or saved dataset (a raw article is one row holding the whole text)."""
     if _is_saved_dataset(path):
-        yield from _read_saved_dataset(path, columns, metadata)
+        yield from _read_saved_dataset(path, columns, metadata, column_keys)
         return
     suffix = path.suffix.lower()
-    if suffix not in LABELLED_SUFFIXES + RAW_SUFFIXES:
+    if suffix not in TABLE_SUFFIXES + RAW_SUFFIXES:
         raise StanceError(
             f"unsupported file type '{suffix or '(none)'}'",
             where=str(path),
-            fix=f"convert it to one of {', '.join(LABELLED_SUFFIXES + RAW_SUFFIXES)}",
+            fix=f"convert it to one of {', '.join(TABLE_SUFFIXES + RAW_SUFFIXES)}",
         )
     if path.stat().st_size == 0:
         raise StanceError("file is empty", where=str(path), fix="remove it from data.inputs or add rows")
     if suffix in RAW_SUFFIXES:
         yield _read_article(path)
     elif suffix in (".csv", ".tsv"):
-        yield from _read_csv(path, columns, metadata, delimiter="\t" if suffix == ".tsv" else ",")
+        yield from _read_csv(path, columns, metadata, column_keys, delimiter="\t" if suffix == ".tsv" else ",")
     elif suffix == ".parquet":
-        yield from _read_parquet(path, columns, metadata)
+        yield from _read_parquet(path, columns, metadata, column_keys)
     else:
-        yield from _read_jsonl(path, columns, metadata)
+        yield from _read_jsonl(path, columns, metadata, column_keys)
 
 
 def _read_article(path: Path) -> RawRow:
@@ -139,14 +184,14 @@ def _read_article(path: Path) -> RawRow:
     return RawRow(text=text, label=None, doc_id=path.stem, source=str(path), row=0, raw_article=True)
 
 
-def _check_columns(path: Path, present: Sequence[str], columns: Columns) -> None:
+def _check_columns(path: Path, present: Sequence[str], columns: Columns, keys: dict[str, str] | None = None) -> None:
     for kind in ("text", "label") if columns.label else ("text",):  # label "" reads unlabelled files
         name = getattr(columns, kind)
         if name not in present:
             raise StanceError(
                 f"no '{name}' column for the {kind} (columns present: {', '.join(map(str, present)) or 'none'})",
                 where=str(path),
-                fix=_fix_columns(kind),
+                fix=_fix_columns(kind, keys),
             )
 
 
@@ -169,6 +214,7 @@ def _row(path: Path, record: dict[str, Any], index: int, columns: Columns, metad
         row=index,
         tags=tags,
         metadata=meta,
+        record=record,
     )
 
 
@@ -180,7 +226,7 @@ def _missing(value: Any) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
-def _read_csv(path: Path, columns: Columns, metadata: Sequence[str], delimiter: str) -> Iterator[RawRow]:
+def _read_csv(path: Path, columns: Columns, metadata: Sequence[str], keys: dict[str, str] | None, delimiter: str) -> Iterator[RawRow]:
     text = read_text_file(path)
     csv.field_size_limit(2**31 - 1)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -188,7 +234,7 @@ def _read_csv(path: Path, columns: Columns, metadata: Sequence[str], delimiter: 
         raise StanceError("file has no header row", where=str(path), fix="add a header line naming the columns")
     header = [h.strip() for h in reader.fieldnames]
     reader.fieldnames = header
-    _check_columns(path, header, columns)
+    _check_columns(path, header, columns, keys)
     try:
         for index, record in enumerate(reader, start=1):
             yield _row(path, record, index, columns, metadata)
@@ -196,7 +242,7 @@ def _read_csv(path: Path, columns: Columns, metadata: Sequence[str], delimiter: 
         raise StanceError(f"row {reader.line_num} cannot be parsed as CSV ({err})", where=str(path), fix="fix the quoting on that row") from None
 
 
-def _read_jsonl(path: Path, columns: Columns, metadata: Sequence[str]) -> Iterator[RawRow]:
+def _read_jsonl(path: Path, columns: Columns, metadata: Sequence[str], keys: dict[str, str] | None = None) -> Iterator[RawRow]:
     text = read_text_file(path)
     stripped = text.lstrip()
     if path.suffix.lower() == ".json" and stripped.startswith("["):
@@ -225,12 +271,12 @@ def _read_jsonl(path: Path, columns: Columns, metadata: Sequence[str]) -> Iterat
         if not isinstance(record, dict):
             raise StanceError(f"line {number} is not a JSON object", where=str(path), fix="write one {...} object per line")
         seen_columns.update(record)
-    _check_columns(path, sorted(seen_columns), columns)
+    _check_columns(path, sorted(seen_columns), columns, keys)
     for number, record in lines:
         yield _row(path, record, number, columns, metadata)
 
 
-def _read_parquet(path: Path, columns: Columns, metadata: Sequence[str]) -> Iterator[RawRow]:
+def _read_parquet(path: Path, columns: Columns, metadata: Sequence[str], keys: dict[str, str] | None = None) -> Iterator[RawRow]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -238,7 +284,7 @@ def _read_parquet(path: Path, columns: Columns, metadata: Sequence[str]) -> Iter
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as err:
         raise StanceError(f"cannot be read as Parquet ({err})", where=str(path), fix="re-export the file as Parquet") from None
-    _check_columns(path, table.column_names, columns)
+    _check_columns(path, table.column_names, columns, keys)
     text_type = table.schema.field(columns.text).type
     if not (pa.types.is_string(text_type) or pa.types.is_large_string(text_type)):
         raise StanceError(
@@ -250,7 +296,7 @@ def _read_parquet(path: Path, columns: Columns, metadata: Sequence[str]) -> Iter
         yield _row(path, record, index, columns, metadata)
 
 
-def _read_saved_dataset(path: Path, columns: Columns, metadata: Sequence[str]) -> Iterator[RawRow]:
+def _read_saved_dataset(path: Path, columns: Columns, metadata: Sequence[str], keys: dict[str, str] | None = None) -> Iterator[RawRow]:
     from datasets import ClassLabel, DatasetDict, load_from_disk
 
     try:
@@ -259,8 +305,8 @@ def _read_saved_dataset(path: Path, columns: Columns, metadata: Sequence[str]) -
         raise StanceError(f"cannot be loaded as a saved dataset ({err})", where=str(path), fix="save it with Dataset.save_to_disk") from None
     parts = list(loaded.items()) if isinstance(loaded, DatasetDict) else [("", loaded)]
     for split, dataset in parts:
-        _check_columns(path, dataset.column_names, columns)
-        feature = dataset.features[columns.label]
+        _check_columns(path, dataset.column_names, columns, keys)
+        feature = dataset.features.get(columns.label) if columns.label else None
         names = feature.names if isinstance(feature, ClassLabel) else None
         where = path / split if split else path
         for index, record in enumerate(dataset, start=1):

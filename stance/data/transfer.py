@@ -11,8 +11,7 @@ import random
 from collections.abc import Collection, Sequence
 
 from stance.data.cleaning import BoilerplateFilter, dedup_key, normalise_text
-from stance.data.readers import Columns, discover, read_source
-from stance.data.segmentation import article_sentences
+from stance.data.readers import Columns, read_sentences
 
 
 def transfer_sentences(
@@ -38,17 +37,15 @@ def transfer_sentences(
     held_docs = set(held_out_docs)
     seen: set[str] = set()
     out: list[str] = []
-    for path in discover(inputs, exclude):
-        for raw in read_source(path, columns, ()):
-            if raw.doc_id in held_docs:
-                continue
-            texts = article_sentences(raw.text, boilerplate) if raw.raw_article else [normalise_text(str(raw.text or ""))]
-            for text in texts:
-                key = dedup_key(text)
-                if len(text) < min_chars or key in blocked or key in seen:
-                    continue
-                seen.add(key)
-                out.append(text)
+    for raw in read_sentences(inputs, columns, exclude=exclude, boilerplate=boilerplate):
+        if raw.doc_id in held_docs:
+            continue
+        text = normalise_text(str(raw.text or ""))
+        key = dedup_key(text)
+        if len(text) < min_chars or key in blocked or key in seen:
+            continue
+        seen.add(key)
+        out.append(text)
     if max_sentences is not None and len(out) > max_sentences:
         out = random.Random(seed).sample(out, max_sentences)
     return out

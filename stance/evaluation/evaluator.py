@@ -6,8 +6,7 @@ import csv
 import io
 import json
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,50 +20,34 @@ from stance.evaluation.metrics import (
     fast_macro_f1,
     threshold_for_accuracy,
 )
+from stance.evaluation.rows import LabelledRows
 from stance.modeling.calibration import expected_calibration_error, scaled_probabilities
 
 BREAKDOWN_COLUMNS = ("origin", "kind", "tags", "region", "topic", "register", "source")
-HEADLINE = ("accuracy", "balanced_accuracy", "macro_f1", "weighted_f1", "mcc", "cohen_kappa", "roc_auc", "pr_auc", "log_loss", "brier")
+
+
+def bundled_real_dev() -> str:
+    from stance.data.bundled import resource_path
+
+    return str(resource_path("realtext") / "dev.jsonl")
 
 
 @dataclass
 class EvalOptions:
+    """What the evaluation report computes and which held-out sets it scores: the `eval` config group."""
+
+    split: str = "test"
     bootstrap_resamples: int = 1000
     confidence_level: float = 0.95
     calibration_bins: int = 15
     target_accuracy: float = 0.9
     baselines: bool = True
     plots: bool = True
+    batch_size: int = 64
+    output_dir: str | None = None
+    raw_articles: str | None = None
+    real_dev: str | None = field(default_factory=bundled_real_dev)
     explain_errors: int = 10
-    seed: int = 0
-
-
-@dataclass
-class LabelledRows:
-    """Sentences with gold label names and optional metadata columns (tags as lists)."""
-
-    texts: list[str]
-    gold: list[str]
-    meta: dict[str, list[Any]]
-
-    @classmethod
-    def from_dataset(cls, split: Any) -> LabelledRows:
-        names = split.features["label"].names
-        if any(v < 0 for v in split["label"]):
-            raise StanceError("split has unlabelled rows", fix="evaluate on train, validation or test")
-        meta = {c: list(split[c]) for c in split.column_names if c not in ("text", "label")}
-        return cls(list(split["text"]), [names[i] for i in split["label"]], meta)
-
-    def gold_ids(self, labels: Sequence[str]) -> np.ndarray:
-        unknown = sorted(set(self.gold) - set(labels))
-        if unknown:
-            raise StanceError(
-                f"the data has label(s) {', '.join(unknown)} that the model does not know (model labels: {', '.join(labels)})",
-                where="model_dir",
-                fix="evaluate with data of the model's label set (e.g. the same data.labels as in training)",
-            )
-        index = {n: i for i, n in enumerate(labels)}
-        return np.array([index[g] for g in self.gold], dtype=int)
 
 
 def evaluate_classifier(
@@ -73,11 +56,18 @@ def evaluate_classifier(
     out_dir: Path,
     opts: EvalOptions,
     train_rows: LabelledRows | None = None,
-    validation_rows: LabelledRows | None = None,
     title: str = "test",
     documents: dict[str, Any] | None = None,
+    *,
+    seed: int = 0,
+    validation_calibration: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Write metrics.json, predictions.csv, errors.csv, plots, report.md and report.html to `out_dir`."""
+    """Write metrics.json, predictions.csv, errors.csv, plots, report.md and report.html to `out_dir`.
+
+    `validation_calibration` (the ECE before and after scaling on the validation split, as
+    `stance.modeling.calibration.calibrate` measured it when fitting the temperature) joins the
+    report's calibration section; the validation split is not scored again.
+    """
     from stance.evaluation import plots
 
     if not rows.texts:
@@ -91,20 +81,16 @@ def evaluate_classifier(
     pred = proba.argmax(axis=1)
 
     metrics = classification_metrics(y, proba, labels)
-    metrics["ci"] = bootstrap_ci(y, pred, k, opts.bootstrap_resamples, opts.confidence_level, opts.seed)
+    metrics["ci"] = bootstrap_ci(y, pred, k, opts.bootstrap_resamples, opts.confidence_level, seed)
     metrics["calibration"] = {
         "temperature": classifier.temperature,
         "bins": opts.calibration_bins,
         "ece_before": expected_calibration_error(raw, y, opts.calibration_bins),
         "ece_after": expected_calibration_error(proba, y, opts.calibration_bins),
     }
-    if validation_rows is not None and validation_rows.texts:
-        vy = validation_rows.gold_ids(labels)
-        vlogits = classifier.logits(validation_rows.texts)
-        metrics["calibration"]["validation_ece_before"] = expected_calibration_error(scaled_probabilities(vlogits, 1.0), vy, opts.calibration_bins)
-        metrics["calibration"]["validation_ece_after"] = expected_calibration_error(
-            scaled_probabilities(vlogits, classifier.temperature), vy, opts.calibration_bins
-        )
+    if validation_calibration:
+        metrics["calibration"]["validation_ece_before"] = validation_calibration.get("validation_ece_before")
+        metrics["calibration"]["validation_ece_after"] = validation_calibration.get("validation_ece_after")
     curve = coverage_curve(y, proba)
     metrics["abstention"] = {
         "target_accuracy": opts.target_accuracy,
@@ -118,7 +104,7 @@ def evaluate_classifier(
             "accuracy": float(np.mean(y[hard] == pred[hard])),
             "macro_f1": fast_macro_f1(y[hard], pred[hard], k),
         }
-    metrics["baselines"] = _baselines(labels, rows, y, pred, train_rows, opts, metrics, hard) if opts.baselines and train_rows else {}
+    metrics["baselines"] = _baselines(labels, rows, y, pred, train_rows, opts, seed, metrics, hard) if opts.baselines and train_rows else {}
     metrics["breakdowns"] = _breakdowns(rows, y, pred, k)
     metrics["top_errors"] = _top_errors(classifier, rows, labels, y, proba, opts.explain_errors)
     metrics["labels"] = list(labels)
@@ -150,20 +136,20 @@ def _thin_curve(curve: dict[str, np.ndarray], points: int = 50) -> dict[str, lis
 
 
 def _baselines(
-    labels, rows: LabelledRows, y, pred, train_rows: LabelledRows, opts: EvalOptions, model: dict[str, Any], hard: np.ndarray | None
+    labels, rows: LabelledRows, y, pred, train_rows: LabelledRows, opts: EvalOptions, seed: int, model: dict[str, Any], hard: np.ndarray | None
 ) -> dict[str, Any]:
     """Baselines on the same rows, compared with the model's already computed metrics and CI."""
     from stance.evaluation.baselines import fit_baselines
 
     k = len(labels)
-    models = fit_baselines(labels, train_rows.texts, train_rows.gold_ids(labels), opts.seed)
+    models = fit_baselines(labels, train_rows.texts, train_rows.gold_ids(labels), seed)
     model_ci = model["ci"]
     out: dict[str, Any] = {}
     for name, baseline in models.items():
         proba = baseline.predict_proba(rows.texts)
         m = classification_metrics(y, proba, labels)
-        ci = bootstrap_ci(y, proba.argmax(axis=1), k, opts.bootstrap_resamples, opts.confidence_level, opts.seed)
-        paired = _paired_difference(y, pred, proba.argmax(axis=1), k, opts)
+        ci = bootstrap_ci(y, proba.argmax(axis=1), k, opts.bootstrap_resamples, opts.confidence_level, seed)
+        paired = _paired_difference(y, pred, proba.argmax(axis=1), k, opts, seed)
         hard_f1 = fast_macro_f1(y[hard], proba.argmax(axis=1)[hard], k) if hard is not None and hard.any() else None
         out[name] = {
             "hard_cases_macro_f1": hard_f1,
@@ -187,9 +173,9 @@ def _hard_case_mask(rows: LabelledRows) -> np.ndarray | None:
     return np.array([bool(t) for t in tags])
 
 
-def _paired_difference(y, pred_a, pred_b, k, opts: EvalOptions) -> list[float]:
+def _paired_difference(y, pred_a, pred_b, k, opts: EvalOptions, seed: int) -> list[float]:
     """Bootstrap CI of macro-F1(a) - macro-F1(b) on the same resampled rows."""
-    rng = np.random.default_rng(opts.seed + 1)
+    rng = np.random.default_rng(seed + 1)
     n = len(y)
     diffs = np.empty(opts.bootstrap_resamples)
     for i in range(opts.bootstrap_resamples):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -13,15 +14,19 @@ import numpy as np
 
 from stance.errors import StanceError
 from stance.inference.backends import Backend, TorchBackend, parallel_context
-from stance.inference.settings import read_settings
 from stance.modeling.calibration import scaled_probabilities
 from stance.modeling.encoding import length_sorted_batches
+from stance.modeling.settings import read_settings
 
 UNCERTAIN = "uncertain"
 NEUTRAL = "neutral"
 # sentences tokenised and length-sorted together: large enough for tight batches, small enough
 # that a million-sentence archive never sits in memory as token ids all at once
 SORT_WINDOW = 4096
+
+
+class TruncationWarning(UserWarning):
+    """Sentences longer than the model's max length were cut before scoring."""
 
 
 @dataclass
@@ -34,10 +39,18 @@ class SentencePrediction:
 
 @dataclass
 class DocumentPrediction:
+    """A document's stance from the sentences that take a side (neutral and uncertain ones do not vote).
+
+    `shares`: each side's confidence-weighted share of the stance-bearing sentences; `index`: share
+    hardline minus share conciliatory, from -1 to +1 (None when no sentence takes a side).
+    """
+
     stance: str
     shares: dict[str, float]
     sentences: list[SentencePrediction]
     strongest: dict[str, list[SentencePrediction]] = field(default_factory=dict)
+    stance_bearing: int = 0
+    index: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -124,6 +137,7 @@ class StanceClassifier:
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         if not texts:
             return out
+        self._warn_if_cut(texts)
         workers = int(getattr(self.backend, "workers", 1)) if len(texts) > self.batch_size else 1
         with ExitStack() as stack:
             pool = None
@@ -142,6 +156,23 @@ class StanceClassifier:
                     if bar is not None:
                         bar.update(len(index))
         return out
+
+    def _warn_if_cut(self, texts: Sequence[str]) -> None:
+        """Warn (`TruncationWarning`) when sentences exceed `max_length` tokens: only the start of each is scored."""
+        # a token is rarely under two characters, so shorter texts cannot overflow and are not tokenised twice
+        long = [t for t in texts if len(t) > 2 * self.max_length]
+        if not long:
+            return
+        lengths = [len(ids) for ids in self.tokenizer(long, truncation=False)["input_ids"]]
+        cut = [(n, t) for n, t in zip(lengths, long) if n > self.max_length]
+        if cut:
+            longest, example = max(cut)
+            warnings.warn(
+                f"{len(cut)} sentence(s) longer than the model's {self.max_length} tokens were cut to their first {self.max_length} "
+                f'(the longest had {longest} tokens: "{example[:60]}..."); split long passages into sentences, e.g. pass them as an article',
+                TruncationWarning,
+                stacklevel=3,
+            )
 
     def _score(self, item: tuple[np.ndarray, dict[str, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
         index, batch = item
@@ -171,7 +202,11 @@ class StanceClassifier:
             labels = [UNCERTAIN if p < self.min_confidence else lab for lab, p in zip(labels, proba.max(axis=1))]
         return labels
 
-    def predict_sentences(self, texts: Sequence[str]) -> list[SentencePrediction]:
+    def predict_sentences(self, texts: Sequence[str], previous: Sequence[str] | None = None) -> list[SentencePrediction]:
+        """One `SentencePrediction` per text (label, calibrated confidence, every class probability).
+
+        `previous` (the sentence before each, "" when none) is used by models trained with context.
+        """
         proba = self.predict_proba(texts)
         labels = self.labels_from_proba(proba)
         return [
@@ -188,7 +223,11 @@ class StanceClassifier:
         from stance.inference.explanation import occlusion
 
         batch = [texts] if isinstance(texts, str) else [str(t) for t in texts]
-        return occlusion(batch, lambda items: scaled_probabilities(self.logits(items), 1.0), self.labels)
+        explanations = occlusion(batch, lambda items: scaled_probabilities(self.logits(items), 1.0), self.labels)
+        # the reported probability is the calibrated one, as predict_proba gives it
+        for explanation, p in zip(explanations, self.predict_proba(batch)):
+            explanation.probability = float(p[self.labels.index(explanation.label)])
+        return explanations
 
     def predict_document(self, article: str, top_k: int = 3) -> DocumentPrediction:
         """Clean and segment an article like `stance-prepare`, classify each sentence, summarise.
@@ -213,4 +252,6 @@ class StanceClassifier:
         shares = {n: (w / total if total else 0.0) for n, w in weight.items()}
         stance = max(shares, key=shares.get) if total else (NEUTRAL if NEUTRAL in self.labels else UNCERTAIN)
         strongest = {n: sorted((p for p in predictions if p.label == n), key=lambda p: -p.confidence)[:top_k] for n in voting}
-        return DocumentPrediction(stance=stance, shares=shares, sentences=predictions, strongest=strongest)
+        index = shares.get("hardline", 0.0) - shares.get("conciliatory", 0.0) if total else None
+        bearing = sum(1 for p in predictions if p.label in weight)
+        return DocumentPrediction(stance=stance, shares=shares, sentences=predictions, strongest=strongest, stance_bearing=bearing, index=index)

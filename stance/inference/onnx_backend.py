@@ -15,7 +15,7 @@ import numpy as np
 
 from stance.errors import StanceError
 from stance.inference.backends import available_cores
-from stance.inference.settings import read_optional_json
+from stance.modeling.settings import read_optional_json
 
 FP32_FILE = "model.onnx"
 INT8_FILE = "model.int8.onnx"

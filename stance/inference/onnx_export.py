@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,16 @@ import numpy as np
 
 from stance.errors import StanceError
 from stance.inference.onnx_backend import FP32_FILE, INT8_FILE, REPORT_FILE, NearTieRescorer, OnnxBackend, top_two_gap
+
+
+@dataclass
+class ExportOptions:
+    """ONNX export settings: the `export` config group."""
+
+    quantize: bool = True
+    opset: int = 17
+    check_sentences: int = 400
+    rescore_quantile: float = 0.95
 
 
 def export_onnx(

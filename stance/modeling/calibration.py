@@ -51,3 +51,15 @@ def expected_calibration_error(proba: np.ndarray, labels: np.ndarray, n_bins: in
     mask = bins["count"] > 0
     weights = bins["count"][mask] / bins["count"].sum()
     return float(np.sum(weights * np.abs(bins["accuracy"][mask] - bins["confidence"][mask])))
+
+
+def calibrate(logits: np.ndarray, labels: np.ndarray, n_bins: int = 15) -> dict[str, float]:
+    """Fit the temperature on held-out logits (validation) and measure it there: one scoring pass serves both."""
+    temperature = fit_temperature(logits, labels)
+    return {
+        "temperature": temperature,
+        "validation_ece_before": expected_calibration_error(scaled_probabilities(logits, 1.0), labels, n_bins),
+        "validation_ece_after": expected_calibration_error(scaled_probabilities(logits, temperature), labels, n_bins),
+        "validation_nll_before": negative_log_likelihood(logits, labels),
+        "validation_nll_after": negative_log_likelihood(logits, labels, temperature),
+    }

@@ -9,8 +9,9 @@ labelled still reaches the student.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,32 @@ from stance.modeling.cache import cached_folder
 from stance.modeling.encoding import length_sorted_batches, masked_mean
 
 IGNORE = -100  # gold label of a transfer sentence: no cross-entropy term
+
+
+def bundled_transfer_inputs() -> list[str]:
+    """Unlabelled text of the training material only: the corpus (its neutral sentences) and the real-text training addresses.
+
+    The bundled raw articles are not here: every line of them is part of the running-text yardstick,
+    which is never trained on, not even through a teacher's soft labels.
+    """
+    from stance.data.bundled import resource_path
+
+    return [str(resource_path("corpus")), str(resource_path("realtext") / "unlabelled.jsonl")]
+
+
+@dataclass
+class DistillOptions:
+    """Knowledge distillation from a trained teacher (off while `teacher` is None): the `distill` config group."""
+
+    teacher: str | None = None
+    alpha: float = 0.5
+    temperature: float = 2.0
+    unlabelled: list[str] = field(default_factory=bundled_transfer_inputs)
+    max_unlabelled: int | None = 4000
+    augment_copies: int = 0
+    feature_weight: float = 0.0
+    cache: bool = True
+    batch_size: int = 64
 
 
 @dataclass
@@ -142,3 +169,82 @@ def add_transfer_rows(train: Any, transfer: Any, distill: Distillation) -> Any:
     if distill.transfer_features is not None:
         transfer = transfer.add_column("teacher_features", distill.transfer_features.tolist())
     return concatenate_datasets([train, transfer.cast(train.features)])
+
+
+def teacher_signal(
+    opts: DistillOptions,
+    dataset: Any,
+    labels: tuple[str, ...],
+    *,
+    columns: Any,
+    boilerplate_patterns: Sequence[str],
+    min_chars: int,
+    splits_file: Path,
+    held_out_texts: Sequence[str] = (),
+    seed: int = 0,
+    max_length: int = 128,
+) -> Distillation:
+    """Teacher logits for the train split and for unlabelled transfer sentences outside every held-out document.
+
+    `splits_file` is the prepared data's document-to-split assignment: no sentence of a validation
+    or test document, and none equal to a held-out sentence (`held_out_texts`, e.g. the development
+    set), reaches the student.
+    """
+    from stance.data.augmentation import perturbed_copies
+    from stance.data.transfer import transfer_sentences
+    from stance.errors import StanceError
+    from stance.modeling.loading import load_trained
+    from stance.modeling.settings import read_settings
+
+    teacher_dir = Path(opts.teacher).expanduser()
+    model, tokenizer, teacher_labels = load_trained(teacher_dir)
+    if tuple(teacher_labels) != tuple(labels):
+        raise StanceError(
+            f"the teacher's labels ({', '.join(teacher_labels)}) are not the student's ({', '.join(labels)})",
+            where=f"distill.teacher={opts.teacher}",
+            fix="distil from a teacher trained on the same data.labels",
+        )
+    assignment = [json.loads(line) for line in splits_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    held_docs = {a["doc_id"] for a in assignment if a["split"] != "train"}
+    skip = [t for split in dataset for t in dataset[split]["text"] if split != "unlabelled"] + list(held_out_texts)
+    texts = transfer_sentences(
+        list(opts.unlabelled),
+        held_out_docs=held_docs,
+        skip_texts=skip,
+        columns=columns,
+        boilerplate_patterns=list(boilerplate_patterns),
+        min_chars=min_chars,
+        max_sentences=opts.max_unlabelled,
+        seed=seed,
+    )
+    train_texts = list(dataset["train"]["text"])
+    copies = perturbed_copies(train_texts, opts.augment_copies, seed=seed, skip_texts=skip + texts)
+    texts += copies
+    print(
+        f"distilling from {opts.teacher}: the teacher scores {len(train_texts)} training sentences, "
+        f"{len(texts) - len(copies)} unlabelled sentences and {len(copies)} perturbed copies"
+    )
+    features = opts.feature_weight > 0
+    teacher_max_length = read_settings(teacher_dir).get("max_length") or max_length
+
+    def score(batch: list[str]) -> dict[str, Any]:
+        return teacher_outputs(model, tokenizer, batch, features=features, batch_size=opts.batch_size, max_length=teacher_max_length)
+
+    everything = train_texts + texts
+    tag = "logits+features" if features else "logits"
+    out = cached_teacher_outputs(score, teacher_dir, everything, tag) if opts.cache else score(everything)
+    n = len(train_texts)
+    return Distillation(
+        train_logits=out["logits"][:n],
+        transfer_texts=texts,
+        transfer_logits=out["logits"][n:],
+        alpha=opts.alpha,
+        temperature=opts.temperature,
+        train_features=out["features"][:n] if features else None,
+        transfer_features=out["features"][n:] if features else None,
+        feature_weight=opts.feature_weight,
+        recipe=(
+            f"alpha {opts.alpha}, temperature {opts.temperature}, over {n:,} training sentences, {len(texts) - len(copies):,} unlabelled "
+            f"sentences and {len(copies):,} perturbed copies" + (f", sentence vectors matched at weight {opts.feature_weight}" if features else "")
+        ),
+    )

@@ -16,11 +16,13 @@ from stance.modeling.distillation import IGNORE, Distillation, add_transfer_rows
 
 @dataclass
 class TrainOptions:
-    epochs: float = 3.0
+    """Optimisation settings: the `trainer` config group. The defaults are the base-size recipe chosen by measurement (docs/results.md)."""
+
+    epochs: float = 2.0
     max_steps: int = -1
-    batch_size: int = 32
+    batch_size: int = 16
     eval_batch_size: int = 64
-    learning_rate: float = 8e-5
+    learning_rate: float = 4e-5
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     gradient_accumulation_steps: int = 1
@@ -30,13 +32,13 @@ class TrainOptions:
     early_stopping_patience: int = 2
     mixed_precision: str = "auto"
     resume: bool = False
+    keep_checkpoints: bool = False
     logging_steps: int = 25
-    report_to: list[str] = field(default_factory=list)
+    report_to: list[str] = field(default_factory=lambda: ["tensorboard"])
     num_threads: int | None = None
-    freeze_embeddings: bool = False
-    freeze_layers: int = 0
-    max_length: int = 128
-    seed: int = 42
+    freeze_embeddings: bool = True
+    freeze_layers: int = 6
+    device: str = "auto"
 
 
 @dataclass
@@ -49,6 +51,7 @@ class TrainOutcome:
     train_seconds: float
     world_size: int = 1
     global_batch_size: int = 0
+    resumed_from: str | None = None  # the checkpoint training continued from (trainer.resume)
 
 
 class TrainingInterrupted(Exception):
@@ -106,6 +109,28 @@ def class_weight_vector(mode: str, labels: tuple[str, ...], train_labels: np.nda
     raise StanceError(f"unknown mode '{mode}'", where="trainer.class_weights", fix="use none, balanced or explicit")
 
 
+def class_weighted_loss(weights: np.ndarray) -> Any:
+    """The Trainer's loss with per-class weights: sum of weighted cross-entropy over the batch's (or accumulation's) item count."""
+
+    def loss(outputs: Any, target: Any, num_items_in_batch: Any = None) -> Any:
+        import torch
+
+        weight = torch.as_tensor(weights, dtype=outputs.logits.dtype, device=outputs.logits.device)
+        total = torch.nn.functional.cross_entropy(outputs.logits, target, weight=weight, reduction="sum")
+        return total / (num_items_in_batch if num_items_in_batch is not None else target.numel())
+
+    return loss
+
+
+def validation_metrics(prediction: Any) -> dict[str, float]:
+    """Accuracy and macro-F1 of one validation pass: early stopping and the best epoch follow macro-F1."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    logits, gold = prediction
+    pred = np.asarray(logits).argmax(axis=-1)
+    return {"accuracy": accuracy_score(gold, pred), "macro_f1": f1_score(gold, pred, average="macro")}
+
+
 def tokenize_splits(dataset: Any, tokenizer: Any, max_length: int) -> Any:
     def encode(batch: dict[str, list[Any]]) -> dict[str, Any]:
         enc = tokenizer(batch["text"], truncation=True, max_length=max_length)
@@ -144,21 +169,46 @@ def last_checkpoint(checkpoint_dir: Path) -> str | None:
     return str(max(complete)[1]) if complete else None
 
 
-def _precision_flags(mode: str) -> dict[str, bool]:
+def _precision_flags(mode: str, device: str) -> dict[str, bool]:
     import torch
 
     if mode == "no":
         return {}
-    cuda = torch.cuda.is_available()
+    cuda = device == "cuda"
     if mode == "auto":
         if not cuda:
             return {}
         return {"bf16": True} if torch.cuda.is_bf16_supported() else {"fp16": True}
     if mode in ("bf16", "fp16"):
         if not cuda:
-            raise StanceError(f"{mode} needs a GPU and none was found", where="trainer.mixed_precision", fix="use auto or no on CPU")
+            raise StanceError(f"{mode} needs a GPU and training runs on the CPU", where="trainer.mixed_precision", fix="use auto or no on CPU")
         return {mode: True}
     raise StanceError(f"unknown value '{mode}'", where="trainer.mixed_precision", fix="use auto, no, bf16 or fp16")
+
+
+def resolve_device(device: str) -> str:
+    """'cuda' or 'cpu' for `trainer.device` (auto: a GPU when there is one); one line when the choice cannot work.
+
+    Under torchrun every process of a node needs a GPU of its own: NCCL refuses two ranks on one
+    device ("Duplicate GPU detected"), so more processes than GPUs is refused here, before training.
+    """
+    import torch
+
+    if device not in ("auto", "cpu", "cuda"):
+        raise StanceError(f"unknown device '{device}'", where="trainer.device", fix="use auto, cpu or cuda")
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if device == "cpu" or (device == "auto" and not gpus):
+        return "cpu"
+    if not gpus:
+        raise StanceError("trainer.device=cuda but no GPU is visible", where="trainer.device", fix="use trainer.device=auto or cpu on this machine")
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    if local > gpus:
+        raise StanceError(
+            f"{local} processes were started on this node but it has {gpus} GPU(s); each process needs a GPU of its own",
+            where="trainer.device",
+            fix=f"start at most {gpus} process(es) per node (torchrun --nproc_per_node={gpus}), or train on the CPU with trainer.device=cpu",
+        )
+    return "cuda"
 
 
 def fine_tune(
@@ -168,6 +218,9 @@ def fine_tune(
     labels: tuple[str, ...],
     checkpoint_dir: Path,
     opts: TrainOptions,
+    *,
+    max_length: int = 128,
+    seed: int = 42,
     distill: Distillation | None = None,
 ) -> TrainOutcome:
     """Train on `dataset['train']`, select the best epoch on validation macro-F1, return the model.
@@ -180,7 +233,6 @@ def fine_tune(
     import time
 
     import torch
-    from sklearn.metrics import accuracy_score, f1_score
     from transformers import (
         DataCollatorWithPadding,
         EarlyStoppingCallback,
@@ -191,31 +243,22 @@ def fine_tune(
 
     if opts.num_threads:
         torch.set_num_threads(opts.num_threads)
-    set_seed(opts.seed)
+    device = resolve_device(opts.device)
+    set_seed(seed)
     freeze_lower_layers(model, opts.freeze_embeddings, opts.freeze_layers)
-    encoded = tokenize_splits(dataset, tokenizer, opts.max_length)
+    encoded = tokenize_splits(dataset, tokenizer, max_length)
     if distill is not None:
         from datasets import Dataset, DatasetDict
 
         texts = distill.transfer_texts
         unlabelled = DatasetDict({"transfer": Dataset.from_dict({"text": texts, "label": [IGNORE] * len(texts)})})
-        transfer = tokenize_splits(unlabelled, tokenizer, opts.max_length)
+        transfer = tokenize_splits(unlabelled, tokenizer, max_length)
         encoded["train"] = add_transfer_rows(encoded["train"], transfer["transfer"], distill)
         if distill.feature_weight > 0:
             # trained with the student and dropped before it is returned: the saved model stays a plain classifier
             model.stance_feature_projection = torch.nn.Linear(model.config.hidden_size, distill.feature_size)
     has_validation = "validation" in encoded and len(encoded["validation"]) > 0
     weights = class_weight_vector(opts.class_weights, labels, np.asarray(list(dataset["train"]["label"])), opts.explicit_class_weights)
-
-    def compute_metrics(prediction: Any) -> dict[str, float]:
-        logits, gold = prediction
-        pred = np.asarray(logits).argmax(axis=-1)
-        return {"accuracy": accuracy_score(gold, pred), "macro_f1": f1_score(gold, pred, average="macro")}
-
-    def weighted_loss(outputs: Any, target: Any, num_items_in_batch: Any = None) -> Any:
-        weight = torch.as_tensor(weights, dtype=outputs.logits.dtype, device=outputs.logits.device)
-        loss = torch.nn.functional.cross_entropy(outputs.logits, target, weight=weight, reduction="sum")
-        return loss / (num_items_in_batch if num_items_in_batch is not None else target.numel())
 
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     args = TrainingArguments(
@@ -226,7 +269,7 @@ def fine_tune(
         per_device_eval_batch_size=opts.eval_batch_size,
         learning_rate=opts.learning_rate,
         weight_decay=opts.weight_decay,
-        warmup_steps=opts.warmup_ratio,
+        warmup_steps=opts.warmup_ratio,  # transformers 5 reads a warmup_steps below 1 as a share of the steps (warmup_ratio is deprecated)
         gradient_accumulation_steps=opts.gradient_accumulation_steps,
         train_sampling_strategy="group_by_length" if opts.group_by_length else "random",
         length_column_name="length",
@@ -239,15 +282,15 @@ def fine_tune(
         logging_strategy="steps",
         logging_steps=opts.logging_steps,
         report_to=list(opts.report_to) or "none",
-        seed=opts.seed,
-        data_seed=opts.seed,
-        use_cpu=not torch.cuda.is_available(),
+        seed=seed,
+        data_seed=seed,
+        use_cpu=device == "cpu",
         average_tokens_across_devices=False,
-        ddp_backend="gloo" if distributed and not torch.cuda.is_available() else None,
+        ddp_backend="gloo" if distributed and device == "cpu" else None,
         dataloader_num_workers=0,
         disable_tqdm=not os.isatty(2),
         save_only_model=False,
-        **_precision_flags(opts.mixed_precision),
+        **_precision_flags(opts.mixed_precision, device),
     )
 
     interrupted = {"flag": False}
@@ -270,8 +313,8 @@ def fine_tune(
         eval_dataset=by_length(encoded["validation"]) if has_validation else None,
         data_collator=DataCollatorWithPadding(tokenizer),
         processing_class=tokenizer,
-        compute_metrics=compute_metrics,
-        compute_loss_func=weighted_loss if weights is not None and distill is None else None,
+        compute_metrics=validation_metrics,
+        compute_loss_func=class_weighted_loss(weights) if weights is not None and distill is None else None,
         callbacks=callbacks,
     )
     resume_from = last_checkpoint(checkpoint_dir) if opts.resume else None
@@ -305,11 +348,16 @@ def fine_tune(
         train_seconds=elapsed,
         world_size=args.world_size,
         global_batch_size=args.per_device_train_batch_size * args.world_size * args.gradient_accumulation_steps,
+        resumed_from=resume_from,
     )
 
 
 def sorted_eval_trainer_class(distill: Distillation | None = None, weights: np.ndarray | None = None) -> type:
-    """The Trainer subclass below; built on call so that importing this module does not import transformers."""
+    """A `transformers.Trainer` subclass to instantiate: `SortedEvalTrainer`, or with `distill` its `DistillingTrainer` subclass.
+
+    Returned as a class (built on call) so that importing this module does not import transformers.
+    `weights` are the class weights of the distillation trainer's gold-label term.
+    """
     import torch
     from torch.utils.data import SequentialSampler
     from transformers import Trainer

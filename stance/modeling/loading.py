@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,19 @@ from stance.errors import StanceError
 from stance.modeling.sources import bundled_model_path
 
 PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
+DEFAULT_ENCODER = "sentence-transformers/all-mpnet-base-v2"
+
+
+@dataclass
+class ModelOptions:
+    """Which pretrained encoder to fine-tune and how it reads a sentence: the `model` config group."""
+
+    name_or_path: str = DEFAULT_ENCODER
+    revision: str | None = None
+    max_length: int = 128
+    allow_pickle_weights: bool = False
+
+
 SAFE_WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
 
 

@@ -20,7 +20,7 @@ def write_model_card(
     summary: dict[str, Any],
     stats: dict[str, Any],
 ) -> Path:
-    test = summary["test"]
+    test = summary["evaluations"][summary["primary"]]
     splits = stats["splits"]
     rows = "\n".join(
         f"| {name} | {s['sentences']} | {s['documents']} | " + ", ".join(f"{k} {v}" for k, v in s["labels"].items()) + " |"
@@ -60,7 +60,7 @@ document is in two splits:
 
 Dropped at preparation: {", ".join(f"{k} {v}" for k, v in stats["dropped"].items()) or "nothing"}.
 
-## Results on the {test["n"]} held-out sentences
+## Results on the {test["n"]} held-out sentences ({summary["primary"]} split)
 
 | metric | value |
 |---|---|
@@ -68,7 +68,7 @@ Dropped at preparation: {", ".join(f"{k} {v}" for k, v in stats["dropped"].items
 | accuracy | {test["accuracy"]:.3f} (95% CI {test["accuracy_ci"][0]:.3f}-{test["accuracy_ci"][1]:.3f}) |
 | TF-IDF + logistic regression macro-F1 | {test.get("tfidf_lr_macro_f1", float("nan")):.3f} |
 | expected calibration error after temperature scaling | {test["ece_after"]:.3f} (before {test["ece_before"]:.3f}) |
-{_real_dev_row(summary.get("real_dev"))}
+{_real_dev_row(summary["evaluations"].get("real_dev"))}
 Training: {summary["train"]["steps"]} optimiser steps, seed {seed}, learning rate {learning_rate}.
 
 ## Intended use and limits

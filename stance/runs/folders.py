@@ -17,8 +17,18 @@ from stance.runs.atomic import point_symlink
 TRACKED_PACKAGES = ("stance", "torch", "transformers", "datasets", "scikit-learn", "hydra-core", "numpy", "tokenizers", "safetensors")
 
 
-def run_name(name: str, seed: int) -> str:
-    return f"{time.strftime('%Y-%m-%d_%H-%M-%S')}_{name}_seed{seed}"
+TIMESTAMP = "%Y-%m-%d_%H-%M-%S"  # the one format of every timestamped output folder
+
+
+def timestamped(parent: str | Path, suffix: str = "") -> Path:
+    """`<parent>/<timestamp>[_<suffix>]`: where a command's output goes when the user names no folder."""
+    stamp = time.strftime(TIMESTAMP)
+    return Path(parent) / (f"{stamp}_{suffix}" if suffix else stamp)
+
+
+def run_folder(parent: str | Path, name: str, seed: int) -> Path:
+    """`<parent>/<timestamp>_<name>_seed<seed>`: one training run."""
+    return timestamped(parent, f"{name}_seed{seed}")
 
 
 def config_key(config: dict[str, Any], ignore: tuple[str, ...] = ("trainer.resume", "verbose")) -> str:

@@ -12,11 +12,11 @@ from stance.errors import StanceError
 
 
 @contextlib.contextmanager
-def mlflow_run(enabled: bool, output_root: Path, run_name: str, params: dict[str, Any]) -> Iterator[Any]:
+def mlflow_run(enabled: bool, run_root: Path, run_name: str, params: dict[str, Any]) -> Iterator[Any]:
     """Open an MLflow run that the Trainer's MLflowCallback logs into; yields the mlflow module or None.
 
-    Without MLFLOW_TRACKING_URI the store is a local folder, `<output_root>/mlruns`, so nothing
-    leaves the machine unless the user points it elsewhere.
+    Without MLFLOW_TRACKING_URI the store is a local folder, `<run_root>/mlruns` (outputs/mlruns,
+    or outputs/debug/mlruns for debug runs), so nothing leaves the machine unless the user points it elsewhere.
     """
     if not enabled or int(os.environ.get("RANK", "0")) != 0:
         yield None
@@ -30,7 +30,7 @@ def mlflow_run(enabled: bool, output_root: Path, run_name: str, params: dict[str
     if not os.environ.get("MLFLOW_TRACKING_URI"):
         # MLflow 3 keeps the plain-folder store only on request; it is the one that needs no server or database
         os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
-        mlflow.set_tracking_uri((output_root.resolve() / "mlruns").as_uri())
+        mlflow.set_tracking_uri((run_root.resolve() / "mlruns").as_uri())
     mlflow.set_experiment(os.environ.get("MLFLOW_EXPERIMENT_NAME", "stance"))
     with mlflow.start_run(run_name=run_name):
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
@@ -46,7 +46,8 @@ def log_run_folder(tracker: Any, run_dir: Path) -> None:
             tracker.log_artifact(str(run_dir / name))
     for folder in run_dir.glob("eval-*"):
         tracker.log_artifacts(str(folder), artifact_path=folder.name)
-    import json
+    from stance.runs.summary import load_summary
 
-    test = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8")).get("test", {})
-    tracker.log_metrics({f"test_{k}": float(v) for k, v in test.items() if isinstance(v, (int, float))})
+    summary = load_summary(run_dir)
+    for name, figures in summary["evaluations"].items():
+        tracker.log_metrics({f"{name}_{k}": float(v) for k, v in figures.items() if isinstance(v, (int, float))})

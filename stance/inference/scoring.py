@@ -1,0 +1,172 @@
+"""Score what a user hands to stance-predict: sentences, tables and raw articles in, records with labels out.
+
+Inputs are read by the one reader of the package (`stance.data.readers.read_sentences`): a table's
+other columns (id, date, actor, ...) pass through to the output, and a raw article is cleaned and
+segmented exactly as `stance-prepare` does, then summarised as a document.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stance.data.readers import RAW_SUFFIXES, TABLE_SUFFIXES, Columns, read_sentences, read_text_file
+from stance.errors import StanceError
+
+# fields stance-predict writes; an input column of the same name is kept as `input_<name>`
+OUTPUT_FIELDS = ("type", "doc_id", "id", "text", "label", "confidence")
+
+
+@dataclass
+class PredictOptions:
+    """How stance-predict reads, scores and writes: the `predict` config group."""
+
+    input: str | None = None
+    output: str | None = None
+    format: str = "jsonl"
+    text_column: str = "text"
+    lines: bool | None = None
+    min_confidence: float | None = None
+    backend: str = "torch"
+    onnx_rescore: bool = True
+    batch_size: int = 64
+    explain: bool = False
+
+
+@dataclass
+class Inputs:
+    """Sentences to score one by one (with their input columns) and raw articles to summarise as documents."""
+
+    sentences: list[dict[str, Any]]
+    articles: list[tuple[str, str]]
+    renamed: list[str]  # input columns renamed to input_<name> because stance-predict writes a field of that name
+
+
+def read_inputs(source: str, text_column: str = "text", lines: bool | None = None) -> Inputs:
+    """What `predict.input` names: `-` (stdin), a `.txt` file, a folder of `.txt` articles, or a table.
+
+    A `.txt` file is one article (cleaned and segmented) unless `lines` is true (one sentence a
+    line); standard input is one sentence a line unless `lines` is false.
+    """
+    if source == "-":
+        text = sys.stdin.read()
+        if lines is False:
+            return Inputs([], [("stdin", text)], [])
+        return Inputs(_line_records(text), [], [])
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise StanceError("no such file or folder", where=str(path), fix="set predict.input= to a file, a folder of articles or -")
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.txt") if p.is_file())
+        if not files:
+            raise StanceError("folder holds no .txt articles", where=str(path), fix="put one article per .txt file in it")
+        return Inputs([], [(p.stem, read_text_file(p)) for p in files], [])
+    suffix = path.suffix.lower()
+    if suffix in RAW_SUFFIXES:
+        text = read_text_file(path)
+        if lines or not text.strip():
+            return Inputs(_line_records(text), [], [])
+        return Inputs([], [(path.stem, text)], [])
+    if suffix in TABLE_SUFFIXES:
+        return _table_records(path, text_column)
+    raise StanceError(
+        f"unsupported file type '{suffix}'",
+        where=str(path),
+        fix=f"use .txt (an article, or one sentence a line with predict.lines=true), {', '.join(TABLE_SUFFIXES)}, a folder or -",
+    )
+
+
+def _line_records(text: str) -> list[dict[str, Any]]:
+    return [{"id": i, "text": t.strip()} for i, t in enumerate(text.splitlines(), start=1) if t.strip()]
+
+
+def _table_records(path: Path, text_column: str) -> Inputs:
+    columns = Columns(text=text_column, label="")
+    records, renamed = [], set()
+    keys = {"text": "predict.text_column"}
+    for row in read_sentences([str(path)], columns, column_keys=keys):
+        if not isinstance(row.text, str) or not row.text.strip():
+            raise StanceError(f"field '{text_column}' is empty", where=f"{path} row {row.row}", fix="fill it in or delete the row")
+        passed = {}
+        for name, value in row.record.items():
+            if name == text_column:
+                continue
+            if name in OUTPUT_FIELDS or name.startswith("p_"):
+                renamed.add(name)
+                name = f"input_{name}"
+            passed[name] = value
+        records.append({**passed, "type": "sentence", "id": row.row, "doc_id": row.doc_id, "text": row.text.strip(), "previous": row.previous})
+    return Inputs(records, [], sorted(renamed))
+
+
+def score(clf: Any, inputs: Inputs, explain: bool = False, top_k: int = 3) -> list[dict[str, Any]]:
+    """One `sentence` record per sentence (input columns first, then label, confidence and p_<label>), one `document` record per article."""
+    from tqdm.auto import tqdm
+
+    records: list[dict[str, Any]] = []
+    if inputs.sentences:
+        predictions = clf.predict_sentences([r["text"] for r in inputs.sentences], previous=[r.get("previous", "") for r in inputs.sentences])
+        for rec, pred in zip(inputs.sentences, predictions):
+            base = {k: v for k, v in rec.items() if k != "previous"}
+            records.append({**base, "type": "sentence", **_prediction_fields(pred)})
+    for doc_id, text in tqdm(inputs.articles, desc="articles", unit="article", disable=None if len(inputs.articles) > 3 else True):
+        summary = clf.predict_document(text, top_k=top_k)
+        for i, pred in enumerate(summary.sentences, start=1):
+            records.append({"type": "sentence", "doc_id": doc_id, "id": i, "text": pred.text, **_prediction_fields(pred)})
+        records.append(
+            {
+                "type": "document",
+                "doc_id": doc_id,
+                "label": summary.stance,
+                "sentences": len(summary.sentences),
+                "stance_bearing": summary.stance_bearing,
+                "stance_index": None if summary.index is None else round(summary.index, 6),
+                **{f"share_{k}": round(v, 6) for k, v in summary.shares.items()},
+                "strongest": {k: [s.text for s in v] for k, v in summary.strongest.items()},
+            }
+        )
+    if explain:
+        scored = [r for r in records if r["type"] == "sentence"]
+        for record, explanation in zip(scored, clf.explain([r["text"] for r in scored])):
+            record["top_words"] = explanation.top_words(3)
+    return records
+
+
+def _prediction_fields(pred: Any) -> dict[str, Any]:
+    return {
+        "text": pred.text,
+        "label": pred.label,
+        "confidence": round(pred.confidence, 6),
+        **{f"p_{k}": round(v, 6) for k, v in pred.probabilities.items()},
+    }
+
+
+def render(records: Sequence[dict[str, Any]], fmt: str, labels: Sequence[str]) -> str:
+    """JSON Lines (every record) or CSV (sentence rows, then one row per document)."""
+    if fmt == "jsonl":
+        return "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records)
+    if fmt != "csv":
+        raise StanceError(
+            f"unknown output format '{fmt}'", where="predict.output", fix="write to a .jsonl or .csv file (or set predict.format=jsonl|csv)"
+        )
+    fields = list(OUTPUT_FIELDS) + [f"p_{n}" for n in labels]
+    extra = _ordered_union(k for r in records if r["type"] == "sentence" for k in r if k not in fields and k != "top_words")
+    if any("top_words" in r for r in records):
+        extra.append("top_words")
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields + extra, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows({**r, "top_words": "; ".join(r.get("top_words", []))} for r in records if r["type"] == "sentence")
+    # documents go last, one row each, so the file stays a single rectangular table
+    writer.writerows({"type": "document", "doc_id": d["doc_id"], "label": d["label"]} for d in records if d["type"] == "document")
+    return buffer.getvalue()
+
+
+def _ordered_union(keys: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(keys))

@@ -1,0 +1,161 @@
+"""Turn a fine-tuned model into a finished run folder: calibrate, save, evaluate, describe, and point `latest` at it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stance.data.dataset import DataOptions
+from stance.evaluation.evaluator import EvalOptions
+from stance.evaluation.rows import LabelledRows
+from stance.modeling.fine_tuning import TrainOptions, TrainOutcome
+from stance.modeling.loading import ModelOptions
+
+
+@dataclass
+class TrainResult:
+    """What a finished run left behind: its folder, the model folder, the primary report and the run summary."""
+
+    run_dir: Path
+    model_dir: Path
+    report: Path
+    metrics: dict[str, Any]  # the run summary, as written to <run_dir>/metrics.json (stance.runs.summary)
+    validation_macro_f1: float | None  # of the best epoch: what a hyperparameter search maximises
+
+
+def publish_run(
+    outcome: TrainOutcome,
+    dataset: Any,
+    labels: tuple[str, ...],
+    *,
+    data: DataOptions,
+    model: ModelOptions,
+    trainer: TrainOptions,
+    evaluation: EvalOptions,
+    run_dir: Path,
+    run_root: Path,
+    checkpoint_dir: Path,
+    source: str,
+    name: str,
+    seed: int,
+    debug_run: str | None = None,
+    teacher: str | None = None,
+    distill_recipe: str | None = None,
+    real_dev: LabelledRows | None = None,
+    config: dict[str, Any] | None = None,
+) -> TrainResult:
+    """Write `run_dir` atomically (model folder, evaluation reports, metrics, config, provenance) and mark it latest.
+
+    The temperature is fitted on the validation split, whose scores also give the report's
+    validation calibration figures: the validation split is scored once.
+    """
+    import yaml
+
+    from stance.evaluation.evaluator import evaluate_classifier
+    from stance.inference.backends import TorchBackend
+    from stance.inference.classifier import StanceClassifier
+    from stance.modeling.calibration import calibrate
+    from stance.modeling.model_card import write_model_card
+    from stance.modeling.settings import write_settings
+    from stance.runs.atomic import atomic_directory
+    from stance.runs.folders import mark_latest, provenance
+    from stance.runs.summary import headline, headline_lines
+
+    clf = StanceClassifier(
+        TorchBackend(outcome.model.eval()), outcome.tokenizer, labels, max_length=model.max_length, batch_size=evaluation.batch_size
+    )
+    calibration: dict[str, Any] = {"temperature": 1.0}
+    if "validation" in dataset and len(dataset["validation"]):
+        validation = LabelledRows.from_dataset(dataset["validation"])
+        calibration = calibrate(clf.logits(validation.texts), validation.gold_ids(labels), evaluation.calibration_bins)
+        clf.temperature = calibration["temperature"]
+    stats = json.loads((data.prepared_dir / "stats.json").read_text(encoding="utf-8"))
+    split = evaluation.split if evaluation.split in dataset and evaluation.split != "unlabelled" else "validation"
+    train_rows = LabelledRows.from_dataset(dataset["train"])
+
+    with atomic_directory(run_dir) as tmp:
+        model_dir = tmp / "model"
+        outcome.model.save_pretrained(model_dir, safe_serialization=True)
+        outcome.tokenizer.save_pretrained(model_dir)
+        write_settings(
+            model_dir,
+            {
+                "temperature": clf.temperature,
+                "max_length": model.max_length,
+                "labels": list(labels),
+                "min_confidence": None,
+                "debug_run": debug_run,
+                "teacher": teacher and str(Path(teacher).resolve()),
+            },
+        )
+
+        def report(rows: LabelledRows, folder: str, title: str) -> dict[str, Any]:
+            return evaluate_classifier(clf, rows, tmp / folder, evaluation, train_rows, title=title, seed=seed, validation_calibration=calibration)
+
+        evaluations = {split: headline(report(LabelledRows.from_dataset(dataset[split]), f"eval-{split}", split))}
+        if real_dev is not None:
+            evaluations["real_dev"] = headline(report(real_dev, "eval-realdev", "real-text development set"))
+        summary = {
+            "primary": split,
+            "evaluations": evaluations,
+            "validation_best_macro_f1": outcome.best_metric,
+            "calibration": calibration,
+            "train": {
+                "steps": outcome.steps,
+                "seconds": round(outcome.train_seconds, 2),
+                "sentences": len(dataset["train"]),
+                "world_size": outcome.world_size,
+                "global_batch_size": outcome.global_batch_size,
+                "resumed_from": outcome.resumed_from,
+            },
+            "history": outcome.history,
+            "dataset": {"path": str(data.prepared_dir), "fingerprint": stats["fingerprint"], "splits": stats["splits"]},
+        }
+        write_model_card(
+            model_dir,
+            name=name,
+            base_model=model.name_or_path,
+            seed=seed,
+            learning_rate=trainer.learning_rate,
+            debug_run=debug_run,
+            teacher=_teacher_name(teacher),
+            distill_recipe=distill_recipe,
+            labels=labels,
+            summary=summary,
+            stats=stats,
+        )
+        if (checkpoint_dir / "runs").is_dir():
+            shutil.copytree(checkpoint_dir / "runs", tmp / "tensorboard")
+        (tmp / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        (tmp / "config.yaml").write_text(yaml.safe_dump(config or {}, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        (tmp / "provenance.json").write_text(
+            json.dumps(provenance({"dataset_fingerprint": stats["fingerprint"], "model_source": source}), indent=2) + "\n", encoding="utf-8"
+        )
+    mark_latest(run_root, run_dir)
+    if not trainer.keep_checkpoints:
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
+
+    primary_report = run_dir / f"eval-{split}" / "report.md"
+    for line in headline_lines(summary):
+        print(line)
+    print(f"model:  {run_dir / 'model'}")
+    print(f"report: {primary_report}")
+    return TrainResult(run_dir, run_dir / "model", primary_report, summary, outcome.best_metric)
+
+
+def _teacher_name(teacher: str | None) -> str | None:
+    """The teacher folder and, when stance trained it, the encoder it was fine-tuned from."""
+    if not teacher:
+        return None
+    folder = Path(teacher).resolve()
+    saved = folder.parent / "config.yaml"
+    if saved.exists():
+        import yaml
+
+        base = ((yaml.safe_load(saved.read_text(encoding="utf-8")) or {}).get("model") or {}).get("name_or_path")
+        if base:
+            return f"{folder} (fine-tuned from {base})"
+    return str(folder)
