@@ -136,3 +136,23 @@ def test_prepare_never_loses_duplicates_or_straddles(tmp_path, rows, seed):
     for split in ds:
         for doc in ds[split]["doc_id"]:
             assert owners.setdefault(doc, split) == split, "a document straddles splits"
+
+
+@pytest.mark.parametrize("kind", ["parquet", "tsv", "json"])
+def test_prepare_reads_parquet_tsv_and_a_json_array_like_jsonl(tmp_path, kind):
+    import pandas as pd
+
+    rows = [json.loads(line) for line in (FIXTURES / "labelled.jsonl").read_text().splitlines() if line.strip()]
+    table = pd.DataFrame(rows)
+    path = tmp_path / f"labelled.{kind}"
+    if kind == "parquet":
+        table.to_parquet(path)
+    elif kind == "tsv":
+        table.assign(tags=table["tags"].map(";".join)).to_csv(path, sep="\t", index=False)
+    else:
+        path.write_text(json.dumps(rows))
+    reference = prepare_dataset(options(tmp_path / "jsonl", [FIXTURES / "labelled.jsonl"]))
+    result = prepare_dataset(options(tmp_path / kind, [path]))
+    a, b = load_from_disk(str(reference.path)), load_from_disk(str(result.path))
+    for split in ("train", "validation", "test"):
+        assert a[split]["text"] == b[split]["text"] and a[split]["label"] == b[split]["label"] and a[split]["tags"] == b[split]["tags"]
