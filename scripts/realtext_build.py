@@ -99,7 +99,8 @@ def main() -> None:
             raise SystemExit(f"{r['id']}: a development address in the training passages")
         if r["id"] in known:
             continue
-        parts["train"].append(_address_row(address, dates[address], r["text"], r["previous"], {"label": r["adjudicated"], "tags": r["tags"], "id": r["id"]}))
+        extra = {"label": r["adjudicated"], "tags": r["tags"], "id": r["id"]}
+        parts["train"].append(_address_row(address, dates[address], r["text"], r["previous"], extra))
     parts["train"].sort(key=lambda r: r["id"])
 
     manifest = _articles_manifest()

@@ -1,6 +1,6 @@
-"""Train and serve classifiers of diplomatic stance (conciliatory vs. hardline).
+"""Train and serve classifiers of diplomatic stance (conciliatory, hardline, or no side).
 
-    from stance import StanceClassifier, train_model
+The library's entry points: `from stance import StanceClassifier, train_model`.
 """
 
 from typing import Any

@@ -1,9 +1,10 @@
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stance.data.cleaning import BoilerplateFilter, dedup_key, normalise_text
+from stance.data.cleaning import BoilerplateFilter, dedup_key, is_news_line, normalise_text, strip_news_furniture
 from stance.data.segmentation import article_sentences, split_sentences
 
 RAW = Path(__file__).resolve().parents[1] / "data" / "raw_articles"
@@ -82,3 +83,77 @@ def test_article_cleaning_is_idempotent(lines):
     text = "\n".join(lines)
     once = bp.clean_article(text)
     assert bp.clean_article("\n\n".join(once)) == once
+
+
+NEWS_LINES = [
+    "SEOUL, Jan. 16 (Hanbit Wire) — By Park Ji-won and Daniel R. Hale",
+    "MOSCOW, Feb 9 — By Anna Petrova",
+    "WASHINGTON (Reuters) -",
+    "KYIV, Ukraine —",
+    "LAGOS, March 3, 2025 | By Chidi Okafor | 4 min read",
+    "QUITO — Andean Wire — August 7, 2024",
+    "NEW DELHI/ISLAMABAD, Sept. 20 (Subcontinent Press Agency)",
+    "BRASÍLIA, June 5 (Southern Cone Press) — World Environment Day",
+    "By Anna Petrova and Tom Reed, Reuters",
+    "By STAFF REPORTER",
+    "By Tom Reed | Foreign Correspondent",
+    "(Photo: AFP/Getty Images)",
+    "Photo: Lee Sang-hoon / Hanbit Wire",
+    "AP Photo/Efrem Lukatsky",
+    "Image courtesy of the Foreign Ministry",
+    "Video: Protesters gather outside the embassy",
+    "Credit: Reuters",
+    "Reporting by Park Ji-won; Editing by Miriam O'Connell",
+    "Writing by Tom Reed; Editing by Alex Richardson",
+    "Additional reporting by Lena Park in Tokyo",
+    "Updated: 14:32 GMT",
+    "Updated on March 3, 2024",
+    "Related: Separated families running out of time, Red Cross warns",
+    "RELATED COVERAGE: Talks stall in Geneva",
+    "Click here for live updates",
+    "Follow Anna Petrova on X @apetrova",
+    "Listen to this article • 6 min read",
+    "Accept all | Reject all | Manage preferences",
+]
+CONTENT_LINES = [
+    "Moscow said on Friday it would not attend the talks.",
+    "BRUSSELS has refused to negotiate.",
+    "Paris, which hosted the talks, said it would try again.",
+    "By refusing the offer, Beijing has closed the door.",
+    "By Tuesday, both sides had agreed to a ceasefire.",
+    "By contrast, Ankara welcomed the plan.",
+    "Related talks will continue next week.",
+    "Updated proposals were sent to Ankara on Monday.",
+    "The photo of the summit was widely shared.",
+    "Credit for the deal goes to the mediators.",
+    "NATO — the alliance said — will not be drawn in.",
+    "NATO Allies Back Kyiv",
+    "EU, US Agree On Steel Tariffs",
+    "Kyiv, the capital, was quiet.",
+    "AP reported that the talks had failed.",
+    "Click by click, the negotiators rebuilt the text.",
+]
+
+
+@pytest.mark.parametrize("line", NEWS_LINES)
+def test_news_furniture_of_many_agencies_is_recognised(line):
+    assert is_news_line(line) or BoilerplateFilter().is_boilerplate(line), line
+    article = f"Headline of the day\n{line}\nThe two ministers met in Vienna."
+    assert article_sentences(article) == ["Headline of the day", "The two ministers met in Vienna."]
+
+
+@pytest.mark.parametrize("line", CONTENT_LINES)
+def test_content_lines_that_look_like_furniture_stay(line):
+    assert not is_news_line(line), line
+    assert line in article_sentences(line) or normalise_text(line) in " ".join(article_sentences(line))
+
+
+def test_an_opening_dateline_and_inline_credits_are_cut_from_the_sentence_which_stays():
+    assert strip_news_furniture("MOSCOW, Feb 9 (Reuters) - Russia said it would not attend.") == "Russia said it would not attend."
+    assert strip_news_furniture("KYIV, Ukraine — Ukraine said talks were possible.") == "Ukraine said talks were possible."
+    assert strip_news_furniture("The minister (Photo: AFP) arrived in Geneva.") == "The minister arrived in Geneva."
+    assert strip_news_furniture("NATO - the alliance will not be drawn in.") == "NATO - the alliance will not be drawn in."
+    bp = BoilerplateFilter()
+    text = "Talks resume\nGENEVA, May 2 (Alpine Wire) — Both sides agreed to meet again. [Photo: Reuters/Denis Balibouse]\nPhoto: Reuters"
+    assert article_sentences(text, bp) == ["Talks resume", "Both sides agreed to meet again."]
+    assert sum(bp.removed.values()) == 2 and bp.removed["dateline_or_credit_cut"] == 1, bp.removed
