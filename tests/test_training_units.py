@@ -150,3 +150,17 @@ def test_device_setting_names_the_fix_when_a_node_has_fewer_gpus_than_processes(
     assert resolve_device("auto") == "cuda"
     with pytest.raises(StanceError, match="trainer.device"):
         resolve_device("gpu")
+
+
+def test_mixed_precision_auto_uses_bf16_only_where_the_hardware_has_it(monkeypatch):
+    import stance.modeling.fine_tuning as fine_tuning
+
+    monkeypatch.setattr(fine_tuning, "cpu_has_native_bf16", lambda: True)
+    assert fine_tuning._precision_flags("auto", "cpu") == {"bf16": True}
+    monkeypatch.setattr(fine_tuning, "cpu_has_native_bf16", lambda: False)
+    assert fine_tuning._precision_flags("auto", "cpu") == {}
+    assert fine_tuning._precision_flags("no", "cpu") == {}
+    with pytest.raises(StanceError, match="fp16 needs a GPU"):
+        fine_tuning._precision_flags("fp16", "cpu")
+    with pytest.raises(StanceError, match="trainer.mixed_precision"):
+        fine_tuning._precision_flags("half", "cpu")

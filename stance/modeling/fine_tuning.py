@@ -131,9 +131,15 @@ def validation_metrics(prediction: Any) -> dict[str, float]:
     return {"accuracy": accuracy_score(gold, pred), "macro_f1": f1_score(gold, pred, average="macro")}
 
 
-def tokenize_splits(dataset: Any, tokenizer: Any, max_length: int) -> Any:
+def tokenize_splits(dataset: Any, tokenizer: Any, max_length: int, context_tokens: int = 0) -> Any:
+    """Token ids of every split as `stance.modeling.encoding.encode` makes them (with the previous sentence when `context_tokens`)."""
+    from stance.modeling.encoding import encode as encode_texts
+
     def encode(batch: dict[str, list[Any]]) -> dict[str, Any]:
-        enc = tokenizer(batch["text"], truncation=True, max_length=max_length)
+        previous = batch.get("previous") if context_tokens else None
+        if context_tokens and previous is None:
+            previous = [""] * len(batch["text"])
+        enc = encode_texts(tokenizer, batch["text"], max_length, previous, context_tokens)
         enc["length"] = [len(ids) for ids in enc["input_ids"]]
         return enc
 
@@ -169,20 +175,31 @@ def last_checkpoint(checkpoint_dir: Path) -> str | None:
     return str(max(complete)[1]) if complete else None
 
 
+def cpu_has_native_bf16() -> bool:
+    """True on CPUs that multiply bfloat16 natively (AMX or AVX512-BF16): there, mixed precision trains about 1.8x faster."""
+    import torch
+
+    checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
 def _precision_flags(mode: str, device: str) -> dict[str, bool]:
+    """Trainer flags for `trainer.mixed_precision`: auto is bf16 where the hardware has it (a recent GPU, or a CPU with AMX/AVX512-BF16)."""
     import torch
 
     if mode == "no":
         return {}
     cuda = device == "cuda"
     if mode == "auto":
+        if cuda:
+            return {"bf16": True} if torch.cuda.is_bf16_supported() else {"fp16": True}
+        return {"bf16": True} if cpu_has_native_bf16() else {}
+    if mode == "bf16":
+        return {"bf16": True}
+    if mode == "fp16":
         if not cuda:
-            return {}
-        return {"bf16": True} if torch.cuda.is_bf16_supported() else {"fp16": True}
-    if mode in ("bf16", "fp16"):
-        if not cuda:
-            raise StanceError(f"{mode} needs a GPU and training runs on the CPU", where="trainer.mixed_precision", fix="use auto or no on CPU")
-        return {mode: True}
+            raise StanceError("fp16 needs a GPU and training runs on the CPU", where="trainer.mixed_precision", fix="use auto, bf16 or no on CPU")
+        return {"fp16": True}
     raise StanceError(f"unknown value '{mode}'", where="trainer.mixed_precision", fix="use auto, no, bf16 or fp16")
 
 
@@ -220,6 +237,7 @@ def fine_tune(
     opts: TrainOptions,
     *,
     max_length: int = 128,
+    context_tokens: int = 0,
     seed: int = 42,
     distill: Distillation | None = None,
 ) -> TrainOutcome:
@@ -246,13 +264,13 @@ def fine_tune(
     device = resolve_device(opts.device)
     set_seed(seed)
     freeze_lower_layers(model, opts.freeze_embeddings, opts.freeze_layers)
-    encoded = tokenize_splits(dataset, tokenizer, max_length)
+    encoded = tokenize_splits(dataset, tokenizer, max_length, context_tokens)
     if distill is not None:
         from datasets import Dataset, DatasetDict
 
         texts = distill.transfer_texts
         unlabelled = DatasetDict({"transfer": Dataset.from_dict({"text": texts, "label": [IGNORE] * len(texts)})})
-        transfer = tokenize_splits(unlabelled, tokenizer, max_length)
+        transfer = tokenize_splits(unlabelled, tokenizer, max_length, context_tokens)
         encoded["train"] = add_transfer_rows(encoded["train"], transfer["transfer"], distill)
         if distill.feature_weight > 0:
             # trained with the student and dropped before it is returned: the saved model stays a plain classifier

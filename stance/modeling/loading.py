@@ -24,6 +24,26 @@ class ModelOptions:
     revision: str | None = None
     max_length: int = 128
     allow_pickle_weights: bool = False
+    context: str = "none"
+    context_tokens: int = 48
+
+    @property
+    def context_budget(self) -> int:
+        """Tokens of the previous sentence each input carries (0 without context); checked against the settings."""
+        from stance.errors import StanceError
+        from stance.modeling.encoding import CONTEXTS
+
+        if self.context not in CONTEXTS:
+            raise StanceError(f"unknown context '{self.context}'", where="model.context", fix=f"use {' or '.join(CONTEXTS)}")
+        if self.context == "none":
+            return 0
+        if not 0 < self.context_tokens <= self.max_length - 8:
+            raise StanceError(
+                f"model.context_tokens={self.context_tokens} leaves no room for the sentence in model.max_length={self.max_length}",
+                where="model.context_tokens",
+                fix=f"use a number from 1 to {self.max_length - 8}, e.g. 48",
+            )
+        return self.context_tokens
 
 
 SAFE_WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
