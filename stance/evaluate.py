@@ -22,6 +22,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """
     from stance.data.dataset import is_current, load_prepared
     from stance.evaluation.evaluator import evaluate_classifier, evaluate_documents
+    from stance.evaluation.metrics import ci_text
     from stance.evaluation.rows import LabelledRows, read_labelled
     from stance.inference.classifier import StanceClassifier
     from stance.runs.atomic import atomic_directory
@@ -52,8 +53,16 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     documents = evaluate_documents(clf, Path(evaluation.raw_articles)) if evaluation.raw_articles else None
     with atomic_directory(out_dir) as tmp:
         metrics = evaluate_classifier(clf, rows, tmp, evaluation, train_rows, title=tag, documents=documents, seed=cfg.seed)
-    ci = metrics["ci"]["macro_f1"]
-    print(f"{tag}: {metrics['n']} sentences, macro-F1 {metrics['macro_f1']:.3f} (95% CI {ci[0]:.3f}-{ci[1]:.3f}), accuracy {metrics['accuracy']:.3f}")
+    interval = ci_text(metrics["ci"]["macro_f1"], metrics["n"])
+    print(f"{tag}: {metrics['n']} sentences, macro-F1 {metrics['macro_f1']:.3f} ({interval}), accuracy {metrics['accuracy']:.3f}")
+    if "no_side" in metrics:
+        ns = metrics["no_side"]
+        side = (
+            ""
+            if ns["no_side_given_a_side"] is None
+            else f"; no-side sentences given a side {ns['no_side_given_a_side']:.1%} of {ns['no_side_sentences']}"
+        )
+        print(f"{tag}, three-way: macro-F1 {ns['macro_f1']:.3f} over {ns['n']} sentences{side}")
     if documents and documents["documents"]:
         print(f"documents: {documents['documents']} articles, document-level accuracy {documents['accuracy']:.3f}")
     print(f"report: {out_dir / 'report.md'}")
@@ -67,7 +76,7 @@ def _check_labels(dataset: Any, clf: Any, where: Path) -> None:
         raise StanceError(
             f"data labels ({', '.join(data_labels)}) differ from the model's ({', '.join(clf.labels)})",
             where=str(where),
-            fix="evaluate with the data config the model was trained on (e.g. experiment=three_way for a three-way model)",
+            fix="evaluate with the data config the model was trained on (e.g. experiment=binary for a binary model)",
         )
 
 

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import f1_score
 
-from stance.evaluation.metrics import bootstrap_ci, fast_macro_f1
+from stance.evaluation.metrics import MIN_SENTENCES_FOR_INTERVAL, bootstrap_ci, ci_text, fast_macro_f1
 
 
 @st.composite
@@ -33,4 +33,17 @@ def test_bootstrap_intervals_contain_their_point_estimates(case, seed):
     accuracy = float(np.mean(gold == pred))
     macro_f1 = fast_macro_f1(gold, pred, k)
     assert ci["accuracy"][0] - 1e-12 <= accuracy <= ci["accuracy"][1] + 1e-12
-    assert ci["macro_f1"][0] - 1e-12 <= macro_f1 <= ci["macro_f1"][1] + 1e-12
+    if ci["macro_f1"] is not None:
+        assert ci["macro_f1"][0] - 1e-12 <= macro_f1 <= ci["macro_f1"][1] + 1e-12
+    else:
+        assert len(gold) < MIN_SENTENCES_FOR_INTERVAL or len(set(gold.tolist())) * len(set(pred.tolist())) <= 2 or (gold == pred).all()
+
+
+def test_a_tiny_perfect_set_is_not_presented_as_certainty():
+    gold = np.array([0, 1, 0, 1, 1])
+    ci = bootstrap_ci(gold, gold, 2)
+    assert ci["accuracy"][0] < 0.6 and ci["accuracy"][1] == 1.0, "5 out of 5 is 57%-100% (Wilson), not 100%-100%"
+    assert ci["macro_f1"] is None and "too few sentences (5)" in ci_text(ci["macro_f1"], 5)
+    perfect = np.array([0, 1] * 40)
+    ci = bootstrap_ci(perfect, perfect, 2)
+    assert ci["accuracy"][0] < 0.96 and ci["macro_f1"] is None, "80 out of 80 leaves room below 100%, and every resample agreeing is said"

@@ -24,6 +24,7 @@ def trained(tmp_path_factory, tiny_model_dir):
 
     root = tmp_path_factory.mktemp("run")
     overrides = [
+        "experiment=binary",  # the binary model end to end; the three-way default has its own test below
         f"model.name_or_path={tiny_model_dir}",
         f"output_root={root / 'outputs'}",
         f"data.output_dir={root / 'prepared'}",
@@ -77,8 +78,10 @@ def test_report_numbers_match_sklearn_on_predictions(trained):
     assert len(errors) == sum(g != p for g, p in zip(gold, pred))
     confidences = [float(e["confidence"]) for e in errors]
     assert confidences == sorted(confidences, reverse=True)
-    lo, hi = metrics["ci"]["macro_f1"]
-    assert lo <= hi
+    # a split this small gets no macro-F1 interval (it would be resampling noise) and a Wilson interval for accuracy
+    assert metrics["n"] < 30 and metrics["ci"]["macro_f1"] is None
+    lo, hi = metrics["ci"]["accuracy"]
+    assert lo <= metrics["accuracy"] <= hi and hi - lo > 0.2
     assert set(metrics["baselines"]) == {"majority", "lexicon", "tfidf_lr"}
     for name in (
         "confusion_matrix.png",
@@ -139,6 +142,7 @@ def test_evaluate_cli_function_on_prepared_split_and_external_file(trained, tmp_
 
     cfg, result = trained
     base = [f"{k}={v}" for k, v in (("model_dir", result["model_dir"]), ("data.output_dir", cfg.data.output_dir), ("output_root", cfg.output_root))]
+    base.append("experiment=binary")  # the data settings the model was trained with
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         same = compose(
             config_name=PRIMARY_CONFIG,
@@ -206,22 +210,35 @@ def test_predict_writes_jsonl_for_sentences_and_articles(trained, tmp_path):
     assert {r["doc_id"] for r in table if r["type"] == "document"} == {"wire_talks", "wire_ultimatum"}
 
 
-def test_three_way_model_trains_and_reports_one_vs_rest(smoke_config):
-    cfg = smoke_config("experiment=three_way", "data.splits.train=0.5", "data.splits.validation=0.25", "data.splits.test=0.25")
+def test_three_way_model_reports_the_binary_headline_and_the_three_way_view(smoke_config):
+    cfg = smoke_config("data.splits.train=0.5", "data.splits.validation=0.25", "data.splits.test=0.25")
     result = train(cfg)
     clf = StanceClassifier.from_pretrained(result["model_dir"])
     assert clf.labels == ("conciliatory", "hardline", "neutral")
-    metrics = json.loads((Path(result["run_dir"]) / "eval-test" / "metrics.json").read_text())
-    assert len(metrics["confusion_matrix"]) == 3
-    assert set(metrics["per_class"]) == {"conciliatory", "hardline", "neutral"}
-    with (Path(result["run_dir"]) / "eval-test" / "predictions.csv").open() as handle:
+    settings = json.loads((Path(result["model_dir"]) / "stance.json").read_text())
+    assert 0 < settings["no_side_threshold"] < 1 and clf.no_side_threshold == settings["no_side_threshold"]
+    eval_dir = Path(result["run_dir"]) / "eval-test"
+    metrics = json.loads((eval_dir / "metrics.json").read_text())
+    # the headline: conciliatory vs hardline on the stance-bearing rows, from the renormalised binary view
+    with (eval_dir / "predictions.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    gold = [clf.labels.index(r["gold"]) for r in rows]
-    proba = np.array([[float(r[f"p_{n}"]) for n in clf.labels] for r in rows])
-    if len(set(gold)) == 3:
-        assert metrics["roc_auc"] == pytest.approx(roc_auc_score(gold, proba, multi_class="ovr"), abs=1e-5)
-    else:  # a tiny test split may miss a class: then there is no one-vs-rest AUC to report
-        assert metrics["roc_auc"] is None
+    assert {r["gold"] for r in rows} <= {"conciliatory", "hardline"} and len(metrics["confusion_matrix"]) == 2
+    side = clf.side_proba([r["text"] for r in rows])
+    np.testing.assert_allclose(side, [[float(r["p_conciliatory"]), float(r["p_hardline"])] for r in rows], atol=1e-5)
+    gold = [("conciliatory", "hardline").index(r["gold"]) for r in rows]
+    if len(set(gold)) == 2:
+        assert metrics["roc_auc"] == pytest.approx(roc_auc_score(gold, side[:, 1]), abs=1e-5)
+    # the three-way view: predict's own labels against every row, neutral ones included
+    with (eval_dir / "predictions_three_way.csv").open() as handle:
+        three = list(csv.DictReader(handle))
+    assert [r["prediction"] for r in three] == clf.predict([r["text"] for r in three])
+    no_side = metrics["no_side"]
+    neutral = [r for r in three if r["gold"] == "neutral"]
+    assert no_side["n"] == len(three) and no_side["no_side_sentences"] == len(neutral)
+    assert no_side["no_side_given_a_side"] == pytest.approx(sum(r["prediction"] != "neutral" for r in neutral) / len(neutral))
+    assert no_side["macro_f1"] == pytest.approx(
+        f1_score([r["gold"] for r in three], [r["prediction"] for r in three], average="macro", labels=list(clf.labels), zero_division=0)
+    )
     doc = clf.predict_document("We reject the ultimatum. We remain open to talks. The meeting is on Monday.")
     assert "neutral" not in doc.shares
 

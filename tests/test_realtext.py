@@ -37,13 +37,33 @@ def test_only_addresses_before_1900_and_split_by_address():
     assert binary >= 600 and dev_labels["neutral"] > 0
 
 
-def test_two_independent_passes_agree_and_every_label_is_the_adjudicated_one():
-    agreement = _rows("agreement.jsonl")
-    kappa = cohen_kappa_score([r["first_pass"] for r in agreement], [r["second_pass"] for r in agreement])
-    assert kappa >= 0.75
-    final = {r["text"]: r["adjudicated"] for r in agreement}
-    for row in _rows("train.jsonl") + _rows("dev.jsonl"):
-        assert final[row["text"]] == row["label"]
+@pytest.mark.parametrize(
+    ("agreement", "labelled", "minimum"),
+    [
+        ("realtext/agreement.jsonl", ["realtext/dev.jsonl"], 0.75),
+        ("realtext/agreement_passages.jsonl", [], 0.80),
+        ("realtext/running_agreement.jsonl", ["realtext/running.jsonl"], 0.80),
+        ("news/agreement.jsonl", ["news/articles.jsonl"], 0.80),
+    ],
+)
+def test_two_independent_passes_agree_and_every_label_is_the_adjudicated_one(agreement, labelled, minimum):
+    data = REALTEXT.parent
+    rows = [json.loads(line) for line in (data / agreement).read_text(encoding="utf-8").splitlines() if line.strip()]
+    kappa = cohen_kappa_score([r["first_pass"] for r in rows], [r["second_pass"] for r in rows])
+    assert kappa >= minimum, f"kappa before adjudication {kappa:.3f}"
+    assert all(r.get("reason") for r in rows if r["first_pass"] != r["second_pass"]), "every disagreement adjudicated with a reason"
+    final = {r["id"]: r["adjudicated"] for r in rows}
+    for name in labelled:
+        for row in (json.loads(line) for line in (data / name).read_text(encoding="utf-8").splitlines() if line.strip()):
+            assert final[row["id"]] == row["label"]
+
+
+def test_the_training_part_is_the_adjudicated_labels_of_training_addresses_each_with_its_previous_sentence():
+    final = {r["id"]: r["adjudicated"] for r in _rows("agreement.jsonl") + _rows("agreement_passages.jsonl")}
+    train_rows = _rows("train.jsonl")
+    assert len(train_rows) >= 566 + 2000
+    assert all(final[r["id"]] == r["label"] for r in train_rows)
+    assert all("previous" in r for r in train_rows) and sum(bool(r["previous"]) for r in train_rows) > 0.95 * len(train_rows)
 
 
 def test_the_default_data_trains_on_the_real_training_part_and_never_on_the_development_set(tmp_path):

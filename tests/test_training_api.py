@@ -15,16 +15,16 @@ def test_train_model_takes_plain_options_and_scores_validation_once(tmp_path, ti
     validation_calls = []
     original = StanceClassifier.logits
 
-    def counting(self, texts):
+    def counting(self, texts, previous=None):
         validation_calls.append(len(texts))
-        return original(self, texts)
+        return original(self, texts, previous)
 
     monkeypatch.setattr(StanceClassifier, "logits", counting)
     result = train_model(
         DataOptions(inputs=[str(FIXTURES / "labelled.jsonl")], output_dir=str(tmp_path / "prepared")),
         ModelOptions(name_or_path=str(tiny_model_dir)),
         TrainOptions(max_steps=4, batch_size=8, report_to=[], freeze_embeddings=False, freeze_layers=0, early_stopping_patience=0),
-        EvalOptions(real_dev=None, plots=False, baselines=False, bootstrap_resamples=50, explain_errors=0),
+        EvalOptions(real_dev=None, running=None, plots=False, baselines=False, bootstrap_resamples=50, explain_errors=0),
         name="api",
         seed=3,
         run_root=tmp_path / "outputs",

@@ -32,6 +32,12 @@ def bundled_real_dev() -> str:
     return str(resource_path("realtext") / "dev.jsonl")
 
 
+def bundled_running() -> str:
+    from stance.data.bundled import resource_path
+
+    return str(resource_path("realtext") / "running.jsonl")
+
+
 @dataclass
 class EvalOptions:
     """What the evaluation report computes and which held-out sets it scores: the `eval` config group."""
@@ -47,6 +53,7 @@ class EvalOptions:
     output_dir: str | None = None
     raw_articles: str | None = None
     real_dev: str | None = field(default_factory=bundled_real_dev)
+    running: str | None = field(default_factory=bundled_running)
     explain_errors: int = 10
 
 
@@ -64,6 +71,10 @@ def evaluate_classifier(
 ) -> dict[str, Any]:
     """Write metrics.json, predictions.csv, errors.csv, plots, report.md and report.html to `out_dir`.
 
+    The headline is conciliatory vs hardline on the sentences whose gold label takes a side, from
+    the model's binary view (a three-way model's two stances renormalised). When the rows hold
+    sentences that take no side, or the model can say so, `no_side` adds the three-way view:
+    `predict`'s labels against gold, and the share of no-side sentences given a side.
     `validation_calibration` (the ECE before and after scaling on the validation split, as
     `stance.modeling.calibration.calibrate` measured it when fitting the temperature) joins the
     report's calibration section; the validation split is not scored again.
@@ -72,12 +83,19 @@ def evaluate_classifier(
 
     if not rows.texts:
         raise StanceError("nothing to evaluate: the split is empty", fix="check data.inputs and eval.split")
-    labels = tuple(classifier.labels)
+    labels = tuple(classifier.sides)
     k = len(labels)
-    y = rows.gold_ids(labels)
-    logits = classifier.logits(rows.texts)
-    raw = scaled_probabilities(logits, 1.0)
-    proba = scaled_probabilities(logits, classifier.temperature)
+    rows.gold_ids(tuple(classifier.labels) + (("neutral",) if "neutral" not in classifier.labels else ()))  # unknown gold labels fail here
+    logits_all = classifier.logits(rows.texts, rows.previous)
+    full = scaled_probabilities(logits_all, classifier.temperature)
+    stance_rows = np.array([g in labels for g in rows.gold])
+    no_side = _no_side_view(classifier, rows, full, opts, seed) if (not stance_rows.all() or len(classifier.labels) > k) else None
+    if not stance_rows.any():
+        raise StanceError("no sentence of the split takes a side", fix="evaluate on rows labelled conciliatory or hardline")
+    side_rows = rows.subset(stance_rows)
+    y = side_rows.gold_ids(labels)
+    raw = classifier.side_view(scaled_probabilities(logits_all[stance_rows], 1.0))
+    proba = classifier.side_view(full[stance_rows])
     pred = proba.argmax(axis=1)
 
     metrics = classification_metrics(y, proba, labels)
@@ -97,23 +115,29 @@ def evaluate_classifier(
         "operating_point": threshold_for_accuracy(curve, opts.target_accuracy),
         "curve": _thin_curve(curve),
     }
-    hard = _hard_case_mask(rows)
+    hard = _hard_case_mask(side_rows)
     if hard is not None and hard.any():
         metrics["hard_cases"] = {
             "n": int(hard.sum()),
             "accuracy": float(np.mean(y[hard] == pred[hard])),
             "macro_f1": fast_macro_f1(y[hard], pred[hard], k),
         }
-    metrics["baselines"] = _baselines(labels, rows, y, pred, train_rows, opts, seed, metrics, hard) if opts.baselines and train_rows else {}
-    metrics["breakdowns"] = _breakdowns(rows, y, pred, k)
-    metrics["top_errors"] = _top_errors(classifier, rows, labels, y, proba, opts.explain_errors)
+    train_sides = train_rows.subset(np.array([g in labels for g in train_rows.gold])) if train_rows is not None else None
+    metrics["baselines"] = _baselines(labels, side_rows, y, pred, train_sides, opts, seed, metrics, hard) if opts.baselines and train_sides else {}
+    metrics["breakdowns"] = _breakdowns(side_rows, y, pred, k)
+    metrics["top_errors"] = _top_errors(classifier, side_rows, labels, y, proba, opts.explain_errors)
     metrics["labels"] = list(labels)
+    metrics["model_labels"] = list(classifier.labels)
     metrics["split"] = title
+    if no_side is not None:
+        metrics["no_side"] = no_side
     if documents is not None:
         metrics["documents"] = documents
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write_predictions(out_dir, rows, labels, y, proba)
+    _write_predictions(out_dir, side_rows, labels, y, proba)
+    if no_side is not None:
+        _write_three_way(out_dir, rows, classifier.labels, full, no_side.pop("decided"))
     figures: dict[str, str] = {}
     if opts.plots:
         figures["confusion"] = plots.confusion(np.array(metrics["confusion_matrix"]), labels, out_dir / "confusion_matrix.png").name
@@ -128,6 +152,38 @@ def evaluate_classifier(
 
     write_reports(out_dir, metrics)
     return metrics
+
+
+THREE_WAY = ("conciliatory", "hardline", "neutral")
+
+
+def _no_side_view(classifier: Any, rows: LabelledRows, proba: np.ndarray, opts: EvalOptions, seed: int) -> dict[str, Any]:
+    """`predict`'s labels against the three-way gold: macro-F1 with its CI, and how often a sentence that takes no side got one."""
+    decided = classifier.labels_from_proba(proba, rows.texts)
+    # uncertain is not a side: it counts as taking none
+    pred = np.array([THREE_WAY.index(d) if d in THREE_WAY else 2 for d in decided])
+    gold = np.array([THREE_WAY.index(g) for g in rows.gold])
+    neutral = gold == 2
+    out: dict[str, Any] = {
+        "n": int(len(gold)),
+        "labels": list(THREE_WAY),
+        "macro_f1": fast_macro_f1(gold, pred, 3),
+        "macro_f1_ci": bootstrap_ci(gold, pred, 3, opts.bootstrap_resamples, opts.confidence_level, seed)["macro_f1"],
+        "accuracy": float(np.mean(gold == pred)),
+        "confusion_matrix": np.bincount(gold * 3 + pred, minlength=9).reshape(3, 3).tolist(),
+        "no_side_sentences": int(neutral.sum()),
+        "no_side_given_a_side": float(np.mean(pred[neutral] != 2)) if neutral.any() else None,
+        "side_taken_as_no_side": float(np.mean(pred[~neutral] == 2)) if (~neutral).any() else None,
+        "decided": decided,
+    }
+    return out
+
+
+def _write_three_way(out_dir: Path, rows: LabelledRows, labels: tuple[str, ...], proba: np.ndarray, decided: list[str]) -> None:
+    header = ["text", "gold", "prediction", *[f"p_{n}" for n in labels], "doc_id"]
+    doc_ids = rows.meta.get("doc_id", [""] * len(rows.texts))
+    records = [[t, g, d, *[f"{p:.6f}" for p in pr], doc] for t, g, d, pr, doc in zip(rows.texts, rows.gold, decided, proba, doc_ids)]
+    _write_csv(out_dir / "predictions_three_way.csv", header, records)
 
 
 def _thin_curve(curve: dict[str, np.ndarray], points: int = 50) -> dict[str, list[float]]:
@@ -160,9 +216,14 @@ def _baselines(
             "ci": ci,
             "model_minus_baseline_macro_f1": model["macro_f1"] - m["macro_f1"],
             "paired_ci_model_minus_baseline_macro_f1": paired,
-            "ci_overlap_macro_f1": not (model_ci["macro_f1"][0] > ci["macro_f1"][1] or ci["macro_f1"][0] > model_ci["macro_f1"][1]),
+            "ci_overlap_macro_f1": _overlap(model_ci["macro_f1"], ci["macro_f1"]),
         }
     return out
+
+
+def _overlap(a: list[float] | None, b: list[float] | None) -> bool:
+    """Whether two intervals overlap; without an interval nothing can be told apart, so they count as overlapping."""
+    return a is None or b is None or not (a[0] > b[1] or b[0] > a[1])
 
 
 def _hard_case_mask(rows: LabelledRows) -> np.ndarray | None:

@@ -77,23 +77,52 @@ def fast_macro_f1(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> float:
     return float(f1.mean())
 
 
-def bootstrap_ci(y_true: np.ndarray, y_pred: np.ndarray, k: int, resamples: int = 1000, level: float = 0.95, seed: int = 0) -> dict[str, list[float]]:
-    """Percentile bootstrap intervals for accuracy and macro-F1 (rows resampled with replacement)."""
+MIN_SENTENCES_FOR_INTERVAL = 30  # below this a macro-F1 interval would be mostly resampling noise: none is given
+
+
+def wilson_interval(successes: int, n: int, level: float = 0.95) -> list[float]:
+    """Wilson score interval of a proportion: never collapses at 0% or 100%, and always holds the observed proportion."""
+    from scipy.stats import norm
+
+    if n == 0:
+        return [0.0, 1.0]
+    z = float(norm.ppf(1 - (1 - level) / 2))
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return [float(max(0.0, min(p, centre - half))), float(min(1.0, max(p, centre + half)))]
+
+
+def bootstrap_ci(
+    y_true: np.ndarray, y_pred: np.ndarray, k: int, resamples: int = 1000, level: float = 0.95, seed: int = 0
+) -> dict[str, list[float] | None]:
+    """95% intervals: accuracy by the Wilson score interval, macro-F1 by a percentile bootstrap of rows.
+
+    Neither presents certainty a sample cannot give: the Wilson interval of 5 out of 5 is 57%-100%,
+    and macro-F1 gets no interval (None) from fewer than `MIN_SENTENCES_FOR_INTERVAL` rows or when
+    every resample gives the same value (a perfect small set), where the report says so instead.
+    """
     y_true = np.asarray(y_true)
     y_pred = np.asarray(y_pred)
-    rng = np.random.default_rng(seed)
     n = len(y_true)
-    acc = np.empty(resamples)
+    accuracy = wilson_interval(int(np.sum(y_true == y_pred)), n, level)
+    if n < MIN_SENTENCES_FOR_INTERVAL:
+        return {"accuracy": accuracy, "macro_f1": None}
+    rng = np.random.default_rng(seed)
     mf1 = np.empty(resamples)
     for i in range(resamples):
         idx = rng.integers(0, n, n)
-        acc[i] = np.mean(y_true[idx] == y_pred[idx])
         mf1[i] = fast_macro_f1(y_true[idx], y_pred[idx], k)
     alpha = (1 - level) / 2
-    return {
-        "accuracy": [float(np.quantile(acc, alpha)), float(np.quantile(acc, 1 - alpha))],
-        "macro_f1": [float(np.quantile(mf1, alpha)), float(np.quantile(mf1, 1 - alpha))],
-    }
+    low, high = float(np.quantile(mf1, alpha)), float(np.quantile(mf1, 1 - alpha))
+    return {"accuracy": accuracy, "macro_f1": None if low == high else [low, high]}
+
+
+def ci_text(ci: list[float] | None, n: int, digits: int = 3) -> str:
+    """'95% CI a-b', or why there is no interval."""
+    if ci is None:
+        return f"no interval: too few sentences ({n}) or every resample agreed"
+    return f"95% CI {ci[0]:.{digits}f}-{ci[1]:.{digits}f}"
 
 
 def coverage_curve(y_true: np.ndarray, proba: np.ndarray) -> dict[str, np.ndarray]:

@@ -17,6 +17,10 @@ def _num(x: Any, digits: int = 3) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
 
 
+def _interval(ci: list[float] | None) -> str:
+    return "n/a" if ci is None else f"{ci[0]:.3f}-{ci[1]:.3f}"
+
+
 def summary_lines(m: dict[str, Any]) -> list[str]:
     """Three sentences a non-specialist can read."""
     ci = m["ci"]["accuracy"]
@@ -57,7 +61,8 @@ def render_markdown(m: dict[str, Any]) -> str:
     out += ["## Headline metrics", "", "| metric | value | 95% CI |", "|---|---|---|"]
     for key in ("accuracy", "balanced_accuracy", "macro_f1", "weighted_f1", "mcc", "cohen_kappa", "roc_auc", "pr_auc", "log_loss", "brier"):
         ci = m["ci"].get(key)
-        out.append(f"| {key} | {_num(m.get(key))} | {f'{ci[0]:.3f}-{ci[1]:.3f}' if ci else ''} |")
+        interval = f"{ci[0]:.3f}-{ci[1]:.3f}" if ci else ("too few sentences or every resample agreed" if key in m["ci"] else "")
+        out.append(f"| {key} | {_num(m.get(key))} | {interval} |")
     out += ["", "## Per class", "", "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for name, c in m["per_class"].items():
         out.append(f"| {name} | {c['precision']:.3f} | {c['recall']:.3f} | {c['f1']:.3f} | {c['support']} |")
@@ -81,13 +86,13 @@ def render_markdown(m: dict[str, Any]) -> str:
         ]
         ci = m["ci"]["macro_f1"]
         out.append(
-            f"| **fine-tuned model** | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {ci[0]:.3f}-{ci[1]:.3f} | | | "
+            f"| **fine-tuned model** | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {_interval(ci)} | | | "
             f"| {_num(m.get('hard_cases', {}).get('macro_f1'))} |"
         )
         for name, b in m["baselines"].items():
             p = b["paired_ci_model_minus_baseline_macro_f1"]
             out.append(
-                f"| {name} | {b['accuracy']:.3f} | {b['macro_f1']:.3f} | {b['ci']['macro_f1'][0]:.3f}-{b['ci']['macro_f1'][1]:.3f} | "
+                f"| {name} | {b['accuracy']:.3f} | {b['macro_f1']:.3f} | {_interval(b['ci']['macro_f1'])} | "
                 f"{b['model_minus_baseline_macro_f1']:+.3f} | {p[0]:+.3f} to {p[1]:+.3f} | {'yes' if b['ci_overlap_macro_f1'] else 'no'} "
                 f"| {_num(b.get('hard_cases_macro_f1'))} |"
             )
@@ -113,6 +118,22 @@ def render_markdown(m: dict[str, Any]) -> str:
         )
     else:
         out.append(f"No threshold reaches {_pct(m['abstention']['target_accuracy'])} accuracy.")
+    if "no_side" in m:
+        ns = m["no_side"]
+        interval = _interval(ns["macro_f1_ci"])
+        out += [
+            "",
+            "## Sentences that take no side",
+            "",
+            f"The headline above is conciliatory vs hardline on the sentences whose gold label takes a side. Over all {ns['n']} sentences, "
+            f"`predict`'s labels (neutral for a sentence that takes no side) reach three-way macro-F1 {_num(ns['macro_f1'])} ({interval}); "
+            f"{_pct(ns['no_side_given_a_side'])} of the {ns['no_side_sentences']} sentences that take no side were given one, "
+            f"and {_pct(ns['side_taken_as_no_side'])} of those that take a side were called neutral.",
+            "",
+            "| gold \\ predicted | " + " | ".join(ns["labels"]) + " |",
+            "|---|" + "---|" * len(ns["labels"]),
+        ]
+        out += [f"| {g} | " + " | ".join(str(c) for c in row) + " |" for g, row in zip(ns["labels"], ns["confusion_matrix"])]
     if "documents" in m and m["documents"].get("documents"):
         d = m["documents"]
         out += ["", "## Document level", "", f"`predict_document` on {d['documents']} raw articles: accuracy {_pct(d['accuracy'])}."]

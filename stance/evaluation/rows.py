@@ -29,6 +29,16 @@ class LabelledRows:
         meta = {c: list(split[c]) for c in split.column_names if c not in ("text", "label")}
         return cls(list(split["text"]), [names[i] for i in split["label"]], meta)
 
+    @property
+    def previous(self) -> list[str] | None:
+        """The sentence before each row in its document, when the rows carry it."""
+        values = self.meta.get("previous")
+        return None if values is None else [str(v or "") for v in values]
+
+    def subset(self, mask: np.ndarray) -> LabelledRows:
+        keep = np.flatnonzero(mask)
+        return LabelledRows([self.texts[i] for i in keep], [self.gold[i] for i in keep], {k: [v[i] for i in keep] for k, v in self.meta.items()})
+
     def gold_ids(self, labels: Sequence[str]) -> np.ndarray:
         unknown = sorted(set(self.gold) - set(labels))
         if unknown:
@@ -90,3 +100,21 @@ def held_out_rows(data: DataOptions, path: str, labels: Sequence[str], trained_o
             fix=f"remove it from data.inputs: it must never be trained on (or set {setting}=null)",
         )
     return rows
+
+
+def held_out_running(path: str, trained_on: Sequence[str]) -> Any:
+    """The running-text yardstick (`stance.evaluation.running.RunningText`), refused if any sentence is in `trained_on`."""
+    from stance.data.cleaning import dedup_key
+    from stance.evaluation.running import RunningText
+
+    running = RunningText.read(path)
+    seen = {dedup_key(t) for t in trained_on}
+    # stock forms of address ("Gentlemen of the Senate and House of Representatives:") open many documents: not a leak
+    leaked = [t for t in running.texts if dedup_key(t) in seen and len(t.split()) > 8]
+    if leaked:
+        raise StanceError(
+            f'{len(leaked)} sentence(s) of the running-text yardstick are in the training data (e.g. "{leaked[0][:60]}")',
+            where=str(path),
+            fix="remove it (and the bundled raw articles it holds) from data.inputs: it must never be trained on (or set eval.running=null)",
+        )
+    return running

@@ -1,4 +1,17 @@
-"""sklearn-shaped inference over a trained model folder."""
+"""sklearn-shaped inference over a trained model folder.
+
+What each kind of model returns:
+
+- `predict_proba(texts)`: calibrated probabilities, one column per label of the model, in
+  `clf.labels` order (saved with the model): two columns for a binary model, three for a model
+  with `neutral`. `side_proba(texts)` is the binary view: conciliatory vs hardline, renormalised
+  over the two stances (for a binary model, the same as `predict_proba`).
+- `predict(texts)`: one label per text. A sentence that takes no side is `neutral`: a model with
+  `neutral` says so when p(neutral) reaches its `no_side_threshold` (fitted on validation when it
+  was trained), and any model says so for a news line that is not content (a dateline, byline or
+  credit). A binary model otherwise always names a side. With `min_confidence`, a side below that
+  probability becomes `uncertain`.
+"""
 
 from __future__ import annotations
 
@@ -32,9 +45,10 @@ class TruncationWarning(UserWarning):
 @dataclass
 class SentencePrediction:
     text: str
-    label: str
-    confidence: float
+    label: str  # a side, `neutral` (takes no side) or `uncertain` (below min_confidence)
+    confidence: float  # the probability of `label` (for neutral news lines, 1.0)
     probabilities: dict[str, float]
+    content: bool = True  # False for a news line (dateline, byline, credit): it never votes
 
 
 @dataclass
@@ -73,6 +87,9 @@ class StanceClassifier:
         max_length: int = 128,
         batch_size: int = 64,
         min_confidence: float | None = None,
+        no_side_threshold: float | None = None,
+        context: str = "none",
+        context_tokens: int = 0,
     ) -> None:
         self.backend = backend
         self.tokenizer = tokenizer
@@ -81,7 +98,16 @@ class StanceClassifier:
         self.max_length = int(max_length)
         self.batch_size = int(batch_size)
         self.min_confidence = min_confidence
+        # with neutral: neutral when p(neutral) >= this (None: the most probable label); binary: neutral when the top side is below it
+        self.no_side_threshold = no_side_threshold
+        self.context = context  # "previous": the model reads each sentence after the one before it
+        self.context_tokens = int(context_tokens)
         self.progress = False  # the CLIs switch on a progress bar (shown only on a terminal)
+
+    @property
+    def sides(self) -> tuple[str, ...]:
+        """The labels that take a side (every label but neutral), in `labels` order."""
+        return tuple(n for n in self.labels if n != NEUTRAL)
 
     @classmethod
     def from_pretrained(
@@ -124,16 +150,26 @@ class StanceClassifier:
             max_length=settings.get("max_length", 128),
             batch_size=batch_size,
             min_confidence=min_confidence if min_confidence is not None else settings.get("min_confidence"),
+            no_side_threshold=settings.get("no_side_threshold"),
+            context=settings.get("context", "none"),
+            context_tokens=settings.get("context_tokens", 0),
         )
 
-    def logits(self, texts: Sequence[str]) -> np.ndarray:
+    def logits(self, texts: Sequence[str], previous: Sequence[str] | None = None) -> np.ndarray:
         """Raw (uncalibrated) logits, in input order.
 
         Each window of sentences is tokenised in one call, sorted by token count (longest first)
         and cut into batches, so a batch pads only to the longest of near-equal lengths; backends
-        that declare `workers > 1` score that many batches at once.
+        that declare `workers > 1` score that many batches at once. A context model reads each
+        text after its `previous` sentence ("" where there is none, or when `previous` is None).
         """
         texts = [str(t) for t in texts]
+        if self.context == "previous":
+            previous = [str(p or "") for p in previous] if previous is not None else [""] * len(texts)
+            if len(previous) != len(texts):
+                raise ValueError(f"{len(previous)} previous sentences for {len(texts)} texts")
+        else:
+            previous = None
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         if not texts:
             return out
@@ -150,7 +186,9 @@ class StanceClassifier:
 
                 bar = stack.enter_context(tqdm(total=len(texts), desc="scoring", unit="sentence", disable=None, leave=False))
             for offset in range(0, len(texts), SORT_WINDOW):
-                batches = length_sorted_batches(self.tokenizer, texts[offset : offset + SORT_WINDOW], self.batch_size, self.max_length)
+                window = slice(offset, offset + SORT_WINDOW)
+                context = previous[window] if previous is not None else None
+                batches = length_sorted_batches(self.tokenizer, texts[window], self.batch_size, self.max_length, context, self.context_tokens)
                 for index, logits in pool.map(self._score, batches) if pool else map(self._score, batches):
                     out[offset + index] = logits
                     if bar is not None:
@@ -178,41 +216,70 @@ class StanceClassifier:
         index, batch = item
         return index, self.backend(batch)
 
-    def predict_proba(self, texts: str | Sequence[str]) -> np.ndarray:
+    def predict_proba(self, texts: str | Sequence[str], previous: Sequence[str] | None = None) -> np.ndarray:
         """Calibrated class probabilities, columns in `self.labels` order."""
         batch = [texts] if isinstance(texts, str) else list(texts)
-        return scaled_probabilities(self.logits(batch), self.temperature)
+        return scaled_probabilities(self.logits(batch, previous), self.temperature)
+
+    def side_proba(self, texts: str | Sequence[str], previous: Sequence[str] | None = None) -> np.ndarray:
+        """Conciliatory vs hardline, renormalised over the two stances: columns in `self.sides` order."""
+        return self.side_view(self.predict_proba(texts, previous))
+
+    def side_view(self, proba: np.ndarray) -> np.ndarray:
+        columns = [self.labels.index(n) for n in self.sides]
+        sides = proba[:, columns]
+        return sides / np.clip(sides.sum(axis=1, keepdims=True), 1e-12, None)
 
     @overload
-    def predict(self, texts: str) -> str: ...
+    def predict(self, texts: str, previous: Sequence[str] | None = None) -> str: ...
     @overload
-    def predict(self, texts: Sequence[str]) -> list[str]: ...
+    def predict(self, texts: Sequence[str], previous: Sequence[str] | None = None) -> list[str]: ...
 
-    def predict(self, texts: str | Sequence[str]) -> str | list[str]:
-        """Label strings; `uncertain` where the top probability is below `min_confidence`."""
+    def predict(self, texts: str | Sequence[str], previous: Sequence[str] | None = None) -> str | list[str]:
+        """One label per text: a side, `neutral` where it takes no side, `uncertain` below `min_confidence` (see the module docstring)."""
         single = isinstance(texts, str)
-        proba = self.predict_proba(texts)
-        labels = self.labels_from_proba(proba)
+        batch = [texts] if single else list(texts)
+        labels = self.labels_from_proba(self.predict_proba(batch, previous), batch)
         return labels[0] if single else labels
 
-    def labels_from_proba(self, proba: np.ndarray) -> list[str]:
-        top = proba.argmax(axis=1)
-        labels = [self.labels[i] for i in top]
-        if self.min_confidence is not None:
-            labels = [UNCERTAIN if p < self.min_confidence else lab for lab, p in zip(labels, proba.max(axis=1))]
-        return labels
+    def labels_from_proba(self, proba: np.ndarray, texts: Sequence[str] | None = None) -> list[str]:
+        """The decision rule of `predict`, from probabilities (and the texts, so news lines take no side)."""
+        from stance.data.cleaning import is_news_line
+
+        neutral = self.labels.index(NEUTRAL) if NEUTRAL in self.labels else None
+        sides = [self.labels.index(n) for n in self.sides]
+        out = []
+        for i, p in enumerate(proba):
+            side = max(sides, key=lambda j: p[j])
+            if texts is not None and is_news_line(texts[i]):
+                label = NEUTRAL
+            elif neutral is not None:
+                threshold = self.no_side_threshold
+                takes_no_side = p[neutral] >= threshold if threshold is not None else int(p.argmax()) == neutral
+                label = NEUTRAL if takes_no_side else self.labels[side]
+            else:
+                label = NEUTRAL if self.no_side_threshold is not None and p[side] < self.no_side_threshold else self.labels[side]
+            if self.min_confidence is not None and label != NEUTRAL and p[self.labels.index(label)] < self.min_confidence:
+                label = UNCERTAIN
+            out.append(label)
+        return out
 
     def predict_sentences(self, texts: Sequence[str], previous: Sequence[str] | None = None) -> list[SentencePrediction]:
-        """One `SentencePrediction` per text (label, calibrated confidence, every class probability).
+        """One `SentencePrediction` per text (label, its calibrated probability, every class probability).
 
-        `previous` (the sentence before each, "" when none) is used by models trained with context.
+        `previous` (the sentence before each, "" when none) is read by models trained with context.
         """
-        proba = self.predict_proba(texts)
-        labels = self.labels_from_proba(proba)
-        return [
-            SentencePrediction(text, label, float(p.max()), {n: float(v) for n, v in zip(self.labels, p)})
-            for text, label, p in zip(texts, labels, proba)
-        ]
+        from stance.data.cleaning import is_news_line
+
+        texts = [str(t) for t in texts]
+        proba = self.predict_proba(texts, previous)
+        labels = self.labels_from_proba(proba, texts)
+        out = []
+        for text, label, p in zip(texts, labels, proba):
+            content = not is_news_line(text)
+            confidence = float(p[self.labels.index(label)]) if label in self.labels else float(p.max()) if content else 1.0
+            out.append(SentencePrediction(text, label, confidence, {n: float(v) for n, v in zip(self.labels, p)}, content))
+        return out
 
     def explain(self, texts: str | Sequence[str]) -> list[Any]:
         """Per-word contributions to the predicted label (occlusion; see `stance.inference.explanation`).
@@ -240,7 +307,7 @@ class StanceClassifier:
         sentences = article_sentences(article)
         if not sentences:
             raise StanceError("the article holds no sentences after cleaning", fix="pass the article text, not an empty string")
-        return self._summarise(self.predict_sentences(sentences), top_k)
+        return self._summarise(self.predict_sentences(sentences, [""] + sentences[:-1]), top_k)
 
     def _summarise(self, predictions: list[SentencePrediction], top_k: int) -> DocumentPrediction:
         voting = [n for n in self.labels if n != NEUTRAL]
@@ -250,7 +317,7 @@ class StanceClassifier:
                 weight[p.label] += p.confidence
         total = sum(weight.values())
         shares = {n: (w / total if total else 0.0) for n, w in weight.items()}
-        stance = max(shares, key=shares.get) if total else (NEUTRAL if NEUTRAL in self.labels else UNCERTAIN)
+        stance = max(shares, key=shares.get) if total else NEUTRAL
         strongest = {n: sorted((p for p in predictions if p.label == n), key=lambda p: -p.confidence)[:top_k] for n in voting}
         index = shares.get("hardline", 0.0) - shares.get("conciliatory", 0.0) if total else None
         bearing = sum(1 for p in predictions if p.label in weight)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from stance.evaluation.metrics import ci_text
+
 
 def write_model_card(
     model_dir: Path,
@@ -19,6 +21,7 @@ def write_model_card(
     labels: tuple[str, ...],
     summary: dict[str, Any],
     stats: dict[str, Any],
+    settings: dict[str, Any] | None = None,
 ) -> Path:
     test = summary["evaluations"][summary["primary"]]
     splits = stats["splits"]
@@ -45,9 +48,7 @@ clf = StanceClassifier.from_pretrained("{model_dir.name}")
 clf.predict("We remain ready to resume talks without preconditions.")
 ```
 
-It also loads unchanged in `transformers.pipeline("text-classification", model=folder)`; that
-path skips the temperature scaling saved in `stance.json` (labels are the same, probabilities are
-not calibrated).
+{_pipeline_note(labels, settings)}
 
 ## Data
 
@@ -64,8 +65,8 @@ Dropped at preparation: {", ".join(f"{k} {v}" for k, v in stats["dropped"].items
 
 | metric | value |
 |---|---|
-| macro-F1 | {test["macro_f1"]:.3f} (95% CI {test["macro_f1_ci"][0]:.3f}-{test["macro_f1_ci"][1]:.3f}) |
-| accuracy | {test["accuracy"]:.3f} (95% CI {test["accuracy_ci"][0]:.3f}-{test["accuracy_ci"][1]:.3f}) |
+| macro-F1 | {test["macro_f1"]:.3f} ({ci_text(test["macro_f1_ci"], test["n"])}) |
+| accuracy | {test["accuracy"]:.3f} ({ci_text(test["accuracy_ci"], test["n"])}) |
 | TF-IDF + logistic regression macro-F1 | {test.get("tfidf_lr_macro_f1", float("nan")):.3f} |
 | expected calibration error after temperature scaling | {test["ece_after"]:.3f} (before {test["ece_before"]:.3f}) |
 {_real_dev_row(summary["evaluations"].get("real_dev"))}
@@ -87,6 +88,30 @@ Training: {summary["train"]["steps"]} optimiser steps, seed {seed}, learning rat
     return path
 
 
+def _pipeline_note(labels: tuple[str, ...], settings: dict[str, Any] | None) -> str:
+    """What `transformers.pipeline` users get, and how to call it for a context model."""
+    settings = settings or {}
+    lines = [
+        'It also loads unchanged in `transformers.pipeline("text-classification", model=folder)`. That path skips what',
+        "`stance.json` adds: the temperature scaling of the probabilities"
+        + (
+            f", and the rule that a sentence takes no side (`neutral`) once p(neutral) reaches {settings['no_side_threshold']:.3f}: "
+            "the pipeline's label is the most probable one."
+            if "neutral" in labels and settings.get("no_side_threshold") is not None
+            else "; its labels are the same, its probabilities are not calibrated."
+        ),
+    ]
+    if settings.get("context") == "previous":
+        lines += [
+            "",
+            "This model reads each sentence after the one before it in its document. `StanceClassifier` takes that sentence as",
+            "`predict(texts, previous=[...])` (and `predict_document` passes it itself); with the pipeline, pass a pair:",
+            '`pipe({"text": previous_sentence, "text_pair": sentence})`, the previous sentence cut to its last '
+            f'{settings.get("context_tokens")} tokens (`""` for the first sentence of a document).',
+        ]
+    return "\n".join(lines)
+
+
 def _debug_warning(debug_run: str | None) -> str:
     if not debug_run:
         return ""
@@ -103,6 +128,5 @@ def _teacher_line(teacher: str | None, recipe: str | None = None) -> str:
 def _real_dev_row(dev: dict[str, Any] | None) -> str:
     if not dev:
         return ""
-    ci = dev["macro_f1_ci"]
     name = f"real-text development set macro-F1 ({dev['n']} sentences, never trained on)"
-    return f"| {name} | {dev['macro_f1']:.3f} (95% CI {ci[0]:.3f}-{ci[1]:.3f}) |\n"
+    return f"| {name} | {dev['macro_f1']:.3f} ({ci_text(dev['macro_f1_ci'], dev['n'])}) |\n"

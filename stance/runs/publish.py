@@ -45,6 +45,7 @@ def publish_run(
     teacher: str | None = None,
     distill_recipe: str | None = None,
     real_dev: LabelledRows | None = None,
+    running: Any = None,
     config: dict[str, Any] | None = None,
 ) -> TrainResult:
     """Write `run_dir` atomically (model folder, evaluation reports, metrics, config, provenance) and mark it latest.
@@ -54,24 +55,37 @@ def publish_run(
     """
     import yaml
 
-    from stance.evaluation.evaluator import evaluate_classifier
+    from stance.evaluation.evaluator import evaluate_classifier, evaluate_documents
+    from stance.evaluation.running import evaluate_running
     from stance.inference.backends import TorchBackend
     from stance.inference.classifier import StanceClassifier
-    from stance.modeling.calibration import calibrate
+    from stance.modeling.calibration import calibrate, fit_no_side_threshold, scaled_probabilities
     from stance.modeling.model_card import write_model_card
     from stance.modeling.settings import write_settings
     from stance.runs.atomic import atomic_directory
     from stance.runs.folders import mark_latest, provenance
-    from stance.runs.summary import headline, headline_lines
+    from stance.runs.summary import headline, headline_lines, running_headline
 
     clf = StanceClassifier(
-        TorchBackend(outcome.model.eval()), outcome.tokenizer, labels, max_length=model.max_length, batch_size=evaluation.batch_size
+        TorchBackend(outcome.model.eval()),
+        outcome.tokenizer,
+        labels,
+        max_length=model.max_length,
+        batch_size=evaluation.batch_size,
+        context=model.context,
+        context_tokens=model.context_budget,
     )
     calibration: dict[str, Any] = {"temperature": 1.0}
     if "validation" in dataset and len(dataset["validation"]):
         validation = LabelledRows.from_dataset(dataset["validation"])
-        calibration = calibrate(clf.logits(validation.texts), validation.gold_ids(labels), evaluation.calibration_bins)
+        logits = clf.logits(validation.texts, validation.previous)
+        gold = validation.gold_ids(labels)
+        calibration = calibrate(logits, gold, evaluation.calibration_bins)
         clf.temperature = calibration["temperature"]
+        if "neutral" in labels:
+            # the same validation scores decide when a sentence takes no side (three-way macro-F1 at its best)
+            calibration.update(fit_no_side_threshold(scaled_probabilities(logits, clf.temperature), gold, labels))
+            clf.no_side_threshold = calibration["no_side_threshold"]
     stats = json.loads((data.prepared_dir / "stats.json").read_text(encoding="utf-8"))
     split = evaluation.split if evaluation.split in dataset and evaluation.split != "unlabelled" else "validation"
     train_rows = LabelledRows.from_dataset(dataset["train"])
@@ -80,24 +94,41 @@ def publish_run(
         model_dir = tmp / "model"
         outcome.model.save_pretrained(model_dir, safe_serialization=True)
         outcome.tokenizer.save_pretrained(model_dir)
-        write_settings(
-            model_dir,
-            {
-                "temperature": clf.temperature,
-                "max_length": model.max_length,
-                "labels": list(labels),
-                "min_confidence": None,
-                "debug_run": debug_run,
-                "teacher": teacher and str(Path(teacher).resolve()),
-            },
-        )
+        settings = {
+            "temperature": clf.temperature,
+            "max_length": model.max_length,
+            "labels": list(labels),
+            "min_confidence": None,
+            "debug_run": debug_run,
+            "teacher": teacher and str(Path(teacher).resolve()),
+            "no_side_threshold": clf.no_side_threshold,
+            "context": model.context,
+            "context_tokens": model.context_budget,
+        }
+        write_settings(model_dir, settings)
 
         def report(rows: LabelledRows, folder: str, title: str) -> dict[str, Any]:
             return evaluate_classifier(clf, rows, tmp / folder, evaluation, train_rows, title=title, seed=seed, validation_calibration=calibration)
 
-        evaluations = {split: headline(report(LabelledRows.from_dataset(dataset[split]), f"eval-{split}", split))}
+        documents = evaluate_documents(clf, Path(evaluation.raw_articles)) if evaluation.raw_articles else None
+        primary_metrics = evaluate_classifier(
+            clf,
+            LabelledRows.from_dataset(dataset[split]),
+            tmp / f"eval-{split}",
+            evaluation,
+            train_rows,
+            split,
+            documents,
+            seed=seed,
+            validation_calibration=calibration,
+        )
+        evaluations = {split: headline(primary_metrics)}
+        if documents is not None:
+            evaluations["documents"] = {"n": documents["documents"], "accuracy": documents["accuracy"]}
         if real_dev is not None:
             evaluations["real_dev"] = headline(report(real_dev, "eval-realdev", "real-text development set"))
+        if running is not None:
+            evaluations["running"] = running_headline(evaluate_running(clf, running, tmp / "eval-running", seed, evaluation.bootstrap_resamples))
         summary = {
             "primary": split,
             "evaluations": evaluations,
@@ -126,6 +157,7 @@ def publish_run(
             labels=labels,
             summary=summary,
             stats=stats,
+            settings=settings,
         )
         if (checkpoint_dir / "runs").is_dir():
             shutil.copytree(checkpoint_dir / "runs", tmp / "tensorboard")

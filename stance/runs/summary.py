@@ -13,7 +13,7 @@ from typing import Any
 
 HEADLINE_KEYS = ("n", "accuracy", "balanced_accuracy", "macro_f1", "weighted_f1", "mcc", "roc_auc", "pr_auc", "log_loss", "brier")
 # display names of the held-out sets a run may evaluate besides its primary split
-SET_TITLES = {"real_dev": "real-text dev"}
+SET_TITLES = {"real_dev": "real-text dev", "running": "running text", "documents": "documents"}
 
 
 def headline(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -32,6 +32,24 @@ def headline(metrics: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def running_headline(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The running-text figures a run summary keeps (three-way, no side given a side, document index MAE, per part)."""
+    keep = (
+        "n",
+        "macro_f1",
+        "macro_f1_ci",
+        "accuracy",
+        "no_side_sentences",
+        "no_side_given_a_side",
+        "side_taken_as_no_side",
+        "doc_index_mae",
+        "documents",
+    )
+    out = {k: metrics[k] for k in keep}
+    out["parts"] = {name: {k: part.get(k) for k in keep} for name, part in metrics["parts"].items()}
+    return out
+
+
 def primary(summary: dict[str, Any]) -> dict[str, Any]:
     """The headline figures of the split the run was judged on."""
     return summary["evaluations"][summary["primary"]]
@@ -43,11 +61,13 @@ def load_summary(run_dir: Path) -> dict[str, Any]:
 
 def headline_lines(summary: dict[str, Any]) -> list[str]:
     """One line per evaluated set, the primary split first, as stance-train and the main job print them."""
+    from stance.evaluation.metrics import ci_text
+
     lines = []
     name = summary["primary"]
     test = primary(summary)
     line = (
-        f"{name} macro-F1 {test['macro_f1']:.3f} (95% CI {test['macro_f1_ci'][0]:.3f}-{test['macro_f1_ci'][1]:.3f}), "
+        f"{name} macro-F1 {test['macro_f1']:.3f} ({ci_text(test['macro_f1_ci'], test['n'])}), "
         f"accuracy {test['accuracy']:.3f}; TF-IDF baseline macro-F1 {test.get('tfidf_lr_macro_f1', float('nan')):.3f}"
     )
     if "tfidf_lr_hard_cases_macro_f1" in test:
@@ -55,9 +75,17 @@ def headline_lines(summary: dict[str, Any]) -> list[str]:
     lines.append(line)
     for key, title in SET_TITLES.items():
         dev = summary["evaluations"].get(key)
-        if dev:
+        if key == "running" and dev:
+            from stance.evaluation.running import summary_line
+
+            lines.append(summary_line(dev))
+        elif key == "documents" and dev:
             lines.append(
-                f"{title} macro-F1 {dev['macro_f1']:.3f} (95% CI {dev['macro_f1_ci'][0]:.3f}-{dev['macro_f1_ci'][1]:.3f}), "
+                f"documents: {dev['n']} raw articles, document-level accuracy {dev['accuracy']:.3f} (predict_document against their labels.csv)"
+            )
+        elif dev:
+            lines.append(
+                f"{title} macro-F1 {dev['macro_f1']:.3f} ({ci_text(dev['macro_f1_ci'], dev['n'])}), "
                 f"accuracy {dev['accuracy']:.3f}; TF-IDF baseline macro-F1 {dev.get('tfidf_lr_macro_f1', float('nan')):.3f} "
                 f"({dev['n']} sentences, never trained on)"
             )

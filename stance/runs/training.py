@@ -49,7 +49,7 @@ def train_model(
     from transformers import set_seed
 
     from stance.data.dataset import is_current, load_prepared, prepare_dataset
-    from stance.evaluation.rows import held_out_rows
+    from stance.evaluation.rows import held_out_rows, held_out_running
     from stance.modeling.distillation import teacher_signal
     from stance.modeling.fine_tuning import fine_tune, resolve_device
     from stance.modeling.loading import load_for_training, resolve_model_source
@@ -67,9 +67,11 @@ def train_model(
     dataset = load_prepared(data.prepared_dir)
     labels = tuple(dataset["train"].features["label"].names)
     trained_on = [t for split in ("train", "validation") if split in dataset for t in dataset[split]["text"]]
+    scored = labels if "neutral" in labels else (*labels, "neutral")  # held-out sets are scored three-way: neutral rows show what takes no side
     real_dev = (
-        held_out_rows(data, evaluation.real_dev, labels, trained_on, "real-text development set", "eval.real_dev") if evaluation.real_dev else None
+        held_out_rows(data, evaluation.real_dev, scored, trained_on, "real-text development set", "eval.real_dev") if evaluation.real_dev else None
     )
+    running = held_out_running(evaluation.running, trained_on) if evaluation.running else None
     signal = None
     if distill.teacher:
         signal = teacher_signal(
@@ -80,7 +82,7 @@ def train_model(
             boilerplate_patterns=data.boilerplate_patterns,
             min_chars=data.min_chars,
             splits_file=data.prepared_dir / "splits.jsonl",
-            held_out_texts=real_dev.texts if real_dev is not None else (),
+            held_out_texts=(real_dev.texts if real_dev is not None else []) + (running.texts if running is not None else []),
             seed=seed,
             max_length=model.max_length,
         )
@@ -94,7 +96,18 @@ def train_model(
     print(f"fine-tuning {model.name_or_path} on {len(dataset['train'])} sentences ({', '.join(labels)})")
     params = _flatten({k: config[k] for k in ("data", "model", "trainer", "seed", "name") if k in config})
     with mlflow_run("mlflow" in trainer.report_to, root, target.name, params) as tracker:
-        outcome = fine_tune(dataset, network, tokenizer, labels, checkpoint_dir, trainer, max_length=model.max_length, seed=seed, distill=signal)
+        outcome = fine_tune(
+            dataset,
+            network,
+            tokenizer,
+            labels,
+            checkpoint_dir,
+            trainer,
+            max_length=model.max_length,
+            context_tokens=model.context_budget,
+            seed=seed,
+            distill=signal,
+        )
         if rank != 0:
             return None
         result = publish_run(
@@ -115,6 +128,7 @@ def train_model(
             teacher=distill.teacher,
             distill_recipe=signal.recipe if signal is not None else None,
             real_dev=real_dev,
+            running=running,
             config=config,
         )
         log_run_folder(tracker, result.run_dir)
