@@ -18,7 +18,7 @@ from stance.errors import StanceError
 def trend(cfg: DictConfig) -> dict[str, Any]:
     """Score (unless already scored), aggregate and write trend.csv, one PNG per actor and trend.html; return rows and paths."""
     from stance.analysis.stance_index import PERIODS, ScoredSentence, evidence, stance_trend
-    from stance.analysis.trend_inputs import read_trend_inputs
+    from stance.analysis.trend_inputs import DateReader, normalise_names, read_trend_inputs
     from stance.analysis.trend_report import picture_name, plot_actor, write_html
     from stance.runs.atomic import atomic_directory
     from stance.runs.folders import timestamped
@@ -28,7 +28,17 @@ def trend(cfg: DictConfig) -> dict[str, Any]:
         raise StanceError(f"unknown period '{t.period}'", where="trend.period", fix=f"use one of {', '.join(PERIODS)}")
     if not t.inputs:
         raise StanceError("no inputs given", where="trend.inputs", fix="set trend.inputs=[articles_folder] or [sentences.csv]")
-    rows, skipped = read_trend_inputs(list(t.inputs), t.columns, t.manifest)
+    if t.min_documents < 1:
+        raise StanceError(
+            f"trend.min_documents={t.min_documents} asks for an interval from no document",
+            where="trend.min_documents",
+            fix="use 1 or more (2 is the default)",
+        )
+    rows, skipped = read_trend_inputs(list(t.inputs), t.columns, t.manifest, DateReader(t.date_format, t.dayfirst))
+    merged = normalise_names(rows)
+    if merged:
+        pairs = ", ".join(f"'{a}' -> '{b}'" for a, b in sorted(merged.items()))
+        print(f"stance: note: actor and counterpart names that differ only in case or spacing were merged: {pairs}", file=sys.stderr)
     if skipped:
         names = ", ".join(skipped[:5]) + (", ..." if len(skipped) > 5 else "")
         print(f"stance: note: {len(skipped)} article(s) without a manifest row (no date or actor) were left out: {names}", file=sys.stderr)
@@ -53,7 +63,7 @@ def trend(cfg: DictConfig) -> dict[str, Any]:
         for r, pred in zip(todo, clf.predict_sentences([r.text for r in todo])):
             r.label, r.confidence = pred.label, pred.confidence
     sentences = [ScoredSentence(r.doc_id, r.actor, r.counterpart, r.date, r.text, r.label, float(r.confidence)) for r in rows]
-    table = stance_trend(sentences, t.period, t.bootstrap_resamples, t.confidence_level, cfg.seed)
+    table = stance_trend(sentences, t.period, t.bootstrap_resamples, t.confidence_level, cfg.seed, t.min_documents)
     proof = evidence(sentences, t.period, t.top_k)
     highlights = _highlights(clf, cfg, proof) if t.explain else {}
     out_dir = Path(t.output_dir) if t.output_dir else timestamped(Path(cfg.output_root) / "trend")
@@ -65,9 +75,16 @@ def trend(cfg: DictConfig) -> dict[str, Any]:
         write_html(tmp / "trend.html", table, pictures, proof, t.period, highlights)
     print(f"{len(sentences)} sentences in {len({s.doc_id for s in sentences})} documents, {len(table)} actor-counterpart-{t.period} cells")
     for r in table:
-        ci = "" if r["ci_low"] != r["ci_low"] else f" (95% CI {r['ci_low']:+.2f} to {r['ci_high']:+.2f})"
         cell = f"{r['actor']} -> {r['counterpart'] or '(any)'} {r['period']}"
-        print(f"  {cell}: index {r['stance_index']:+.2f}{ci}, {r['documents']} docs, {r['sentences']} sentences")
+        if r["stance_index"] != r["stance_index"]:
+            print(f"  {cell}: no sentence takes a side, {r['documents']} docs, {r['sentences']} sentences")
+            continue
+        ci = (
+            f"too few documents ({r['voting_documents']})"
+            if r["too_few"]
+            else f"{t.confidence_level:.0%} CI {r['ci_low']:+.2f} to {r['ci_high']:+.2f}"
+        )
+        print(f"  {cell}: index {r['stance_index']:+.2f} ({ci}), {r['documents']} docs, {r['sentences']} sentences")
     print(f"trend: {out_dir / 'trend.csv'}\nchart: {out_dir / 'trend.html'}")
     if clf is not None:
         announce_model(cfg.model_dir)

@@ -39,11 +39,82 @@ def test_the_interval_resamples_documents_and_covers_the_estimate():
     q1 = next(r for r in rows if r["period"] == "2024-Q1")
     assert q1["documents"] == 30 and q1["sentences"] == 30
     assert q1["ci_low"] < q1["stance_index"] < q1["ci_high"]
-    assert np.isnan(next(r for r in rows if r["period"] == "2024-Q3")["ci_low"]), "one document gives no interval"
+    late = next(r for r in rows if r["period"] == "2024-Q3")
+    assert late["too_few"] and np.isnan(late["ci_low"]), "one document gives no interval"
     # one document's ten sentences weigh as one resampling unit: a wider interval than ten independent documents
     clustered = stance_trend([s("big", "hardline") for _ in range(10)] + [s(f"c{i}", "conciliatory") for i in range(10)], resamples=500)
     spread = stance_trend([s(f"h{i}", "hardline") for i in range(10)] + [s(f"c{i}", "conciliatory") for i in range(10)], resamples=500)
     assert clustered[0]["ci_high"] - clustered[0]["ci_low"] > spread[0]["ci_high"] - spread[0]["ci_low"]
+
+
+@pytest.mark.parametrize("documents", [1, 2, 5, 40])
+def test_documents_that_agree_never_give_a_collapsed_interval(documents):
+    """Two to five hardline documents gave "+1.00 to +1.00" with a plain bootstrap; the prior pseudo-document keeps room for doubt."""
+    rows = stance_trend([s(f"d{i}", "hardline", 0.9) for i in range(documents)], resamples=2000, seed=3)
+    row = rows[0]
+    assert row["stance_index"] == 1.0
+    if documents < 2:
+        assert row["too_few"] and np.isnan(row["ci_low"])
+        return
+    assert not row["too_few"] and row["ci_high"] <= 1.0
+    assert row["ci_low"] < 1.0 - 0.5 / documents, "the interval keeps room below +1"
+    assert row["ci_low"] > -1.0
+
+
+def test_the_interval_narrows_as_documents_accumulate():
+    widths = []
+    for n in (2, 5, 20, 80):
+        row = stance_trend([s(f"d{i}", "hardline" if i % 4 else "conciliatory") for i in range(n)], resamples=2000, seed=0)[0]
+        widths.append(row["ci_high"] - row["ci_low"])
+    assert widths == sorted(widths, reverse=True)
+
+
+def test_chart_lines_break_at_missing_periods_and_sit_at_their_dates():
+    from stance.analysis.stance_index import next_period
+    from stance.analysis.trend_report import chart_runs, period_middle
+
+    assert next_period("2024-Q4", "quarter") == "2025-Q1" and next_period("2024-12", "month") == "2025-01" and next_period("2024", "year") == "2025"
+    sentences = [s("a", "hardline", date="2024-01-10"), s("b", "hardline", date="2024-04-10"), s("c", "conciliatory", date="2025-01-10")]
+    rows = stance_trend(sentences, "quarter", resamples=100)
+    runs = chart_runs(rows, "quarter")["B"]
+    assert [[r["period"] for r in run] for run in runs] == [["2024-Q1", "2024-Q2"], ["2025-Q1"]], "no line across the three empty quarters"
+    gap = period_middle("2025-Q1", "quarter") - period_middle("2024-Q2", "quarter")
+    step = period_middle("2024-Q2", "quarter") - period_middle("2024-Q1", "quarter")
+    assert gap.days > 3 * step.days - 10, "the axis is proportional to time"
+
+
+def test_actor_names_that_differ_in_case_or_spacing_are_merged_and_reported():
+    from stance.analysis.trend_inputs import TrendRow, normalise_names
+
+    rows = [
+        TrendRow(f"d{i}", "x", actor, "Russia", dt.date(2024, 1, 1))
+        for i, actor in enumerate(["China", "China", "china ", "CHINA", "United  States"])
+    ]
+    rows.append(TrendRow("d9", "x", "United States", "russia", dt.date(2024, 1, 1)))
+    mapping = normalise_names(rows)
+    assert mapping == {"china ": "China", "CHINA": "China", "United  States": "United States", "russia": "Russia"} or mapping == {
+        "china ": "China",
+        "CHINA": "China",
+        "United States": "United  States",
+        "russia": "Russia",
+    }
+    assert {r.actor for r in rows} <= {"China", "United States", "United  States"} and len({r.actor for r in rows}) == 2
+    assert {r.counterpart for r in rows} == {"Russia"}
+
+
+def test_every_unparseable_date_is_reported_at_once_and_day_first_dates_are_read(tmp_path):
+    from stance.analysis.trend_inputs import DateReader, TrendColumns, read_trend_inputs
+    from stance.errors import StanceError
+
+    table = tmp_path / "statements.csv"
+    table.write_text("text,speaker,date\nWe talk.,A,31/12/2024\nWe refuse.,A,01/02/2024\nWe wait.,A,soon\nWe agree.,A,2024-13-01\n")
+    with pytest.raises(StanceError, match=r"4 date\(s\) .* row 1: '31/12/2024'; .* row 3: 'soon'; .* row 4: '2024-13-01'.*trend\.date_format"):
+        read_trend_inputs([str(table)], TrendColumns())
+    table.write_text("text,speaker,date\nWe talk.,A,31/12/2024\nWe refuse.,A,01/02/2024\n")
+    rows, _ = read_trend_inputs([str(table)], TrendColumns(), dates=DateReader(dayfirst=True))
+    assert [r.date for r in rows] == [dt.date(2024, 12, 31), dt.date(2024, 2, 1)]
+    rows, _ = read_trend_inputs([str(table)], TrendColumns(), dates=DateReader(date_format="%d/%m/%Y"))
+    assert [r.date for r in rows] == [dt.date(2024, 12, 31), dt.date(2024, 2, 1)]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +124,10 @@ def smoke_model(tmp_path_factory, tiny_model_dir):
     from stance.config import CONFIG_DIR, PRIMARY_CONFIG
 
     root = tmp_path_factory.mktemp("analysis")
+    # binary, so every sentence of the fixture articles votes and each period has an index to chart
+    # (the no-side path of a three-way model is specified in test_no_side.py and test_periods_and_the_index_follow_their_definitions)
     overrides = [
+        "experiment=binary",
         "debug=smoke",
         f"output_root={root / 'outputs'}",
         f"data.output_dir={root / 'prepared'}",

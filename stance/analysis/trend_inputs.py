@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stance.data.readers import TABLE_SUFFIXES, discover, read_text_file
-from stance.data.segmentation import article_sentences
+from stance.data.readers import TABLE_SUFFIXES, discover
 from stance.errors import StanceError
 
 
@@ -32,10 +31,13 @@ class TrendOptions:
     inputs: list[str] = field(default_factory=list)
     manifest: str | None = None
     columns: TrendColumns = field(default_factory=TrendColumns)
+    date_format: str | None = None
+    dayfirst: bool = False
     period: str = "quarter"
     actors: list[str] = field(default_factory=list)
     bootstrap_resamples: int = 1000
     confidence_level: float = 0.95
+    min_documents: int = 2
     top_k: int = 3
     explain: bool = True
     output_dir: str | None = None
@@ -52,21 +54,131 @@ class TrendRow:
     confidence: float | None = None
 
 
-def parse_date(value: Any, where: str, column: str) -> dt.date:
-    """ISO dates ('2024-01-16', '2024-01-16T09:30:00', '2024-01'), one clear line otherwise."""
-    text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value).strip()
-    for candidate in (text, text[:10], f"{text}-01" if len(text) == 7 else ""):
-        try:
-            return dt.date.fromisoformat(candidate)
-        except ValueError:
-            continue
-    if hasattr(value, "date"):  # pandas / datetime timestamps
-        return value.date()
-    raise StanceError(
-        f"date '{text}' in field '{column}' does not parse" if text else f"field '{column}' (the date) is empty",
-        where=where,
-        fix="write dates as YYYY-MM-DD (or YYYY-MM), or map the date column with trend.columns.date=<column>",
-    )
+@dataclass
+class DateReader:
+    """Dates as the user's sources write them: ISO by default, or `date_format` (strptime), or day-first parsing."""
+
+    date_format: str | None = None
+    dayfirst: bool = False
+
+    def __call__(self, value: Any) -> dt.date | None:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if hasattr(value, "date") and callable(value.date):  # pandas timestamps
+            return value.date()
+        text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value).strip()
+        if not text:
+            return None
+        if self.date_format:
+            try:
+                return dt.datetime.strptime(text, self.date_format).date()
+            except ValueError:
+                return None
+        for candidate in (text, text[:10], f"{text}-01" if len(text) == 7 else ""):
+            try:
+                return dt.date.fromisoformat(candidate)
+            except ValueError:
+                continue
+        if self.dayfirst:
+            import pandas as pd
+
+            try:
+                return pd.to_datetime(text, dayfirst=True).date()
+            except (ValueError, OverflowError):
+                return None
+        return None
+
+
+def read_trend_inputs(
+    inputs: Sequence[str], columns: TrendColumns, manifest: str | None = None, dates: DateReader | None = None
+) -> tuple[list[TrendRow], list[str]]:
+    """Every sentence of `inputs` with its document, actor, counterpart and date (and label, when already scored).
+
+    Raw articles take their actor and date from the manifest; tables (and stance-predict outputs,
+    partitioned Parquet folders included) from their own columns or, with a manifest, by document.
+    Every date that does not parse is reported at once. Also returns the raw articles skipped
+    because the manifest has no row for them.
+    """
+    from stance.data.readers import Columns, read_sentences
+
+    dates = dates or DateReader()
+    manifest_path = Path(manifest).expanduser() if manifest else None
+    files = []
+    for path in discover(inputs, exclude=("*.md", "_*.json")):  # _run.json: the record of a Ray-scored folder
+        suffix = path.suffix.lower()
+        if (
+            suffix in TABLE_SUFFIXES
+            and manifest_path is None
+            and path.name == "labels.csv"
+            and any(p.suffix == ".txt" for p in path.parent.iterdir())
+        ):
+            continue  # the manifest beside raw articles, not a table of sentences
+        if suffix != ".txt" and suffix not in TABLE_SUFFIXES:
+            raise StanceError(
+                f"unsupported file type '{path.suffix}'", where=str(path), fix=f"use .txt articles or one of {', '.join(TABLE_SUFFIXES)}"
+            )
+        files.append(path)
+    if any(f.suffix.lower() == ".txt" for f in files) and manifest_path is None:
+        manifest_path = next(f for f in files if f.suffix.lower() == ".txt").parent / "labels.csv"
+    manifest_rows = _manifest(manifest_path, columns) if manifest_path is not None and manifest_path.exists() else None
+    rows: list[TrendRow] = []
+    skipped: list[str] = []
+    bad_dates: list[tuple[str, str]] = []
+    reader_columns = Columns(text=columns.text, label="", doc_id=columns.doc_id, previous="")
+    for path in files:
+        article = path.suffix.lower() == ".txt"
+        if article and manifest_rows is None:
+            raise StanceError(
+                "raw articles need a manifest with each file's actor and date",
+                where=str(path.parent),
+                fix=f"add a CSV with columns file, {columns.actor}, {columns.counterpart}, {columns.date} and set trend.manifest=<path>",
+            )
+        if not article:
+            _check_table_columns(path, columns, manifest_rows is not None)
+        for raw in read_sentences([str(path)], reader_columns, column_keys={"text": "trend.columns.text"}):
+            record = raw.record
+            if record.get("type") not in (None, "sentence"):
+                continue  # a stance-predict output: its document records are not sentences
+            text = str(raw.text or "").strip()
+            if not text:
+                continue
+            where = f"{path} row {raw.row}"
+            meta = record
+            if article or manifest_rows is not None:
+                meta = manifest_rows.get(Path(raw.doc_id).stem) if manifest_rows is not None else None
+                if meta is None:
+                    if article:  # no date or actor: it cannot be placed on a trend
+                        if path.name not in skipped:
+                            skipped.append(path.name)
+                        continue
+                    raise StanceError(f"document '{raw.doc_id}' is not in the manifest", where=where, fix="add it to the manifest or drop the row")
+                where = f"{manifest_path} row {meta['_row']}"
+            actor = str(meta.get(columns.actor) or "").strip()
+            if not actor:
+                raise StanceError(f"field '{columns.actor}' (the actor) is empty", where=where, fix="fill it in or delete the row")
+            date = dates(meta.get(columns.date))
+            if date is None:
+                bad_dates.append((where, str(meta.get(columns.date) or "")))
+                continue
+            scored = "label" in record and "confidence" in record and not article
+            rows.append(
+                TrendRow(
+                    raw.doc_id,
+                    text,
+                    actor,
+                    str(meta.get(columns.counterpart) or "").strip(),
+                    date,
+                    label=str(record["label"]) if scored else None,
+                    confidence=float(record["confidence"]) if scored else None,
+                )
+            )
+    if bad_dates:
+        _refuse_dates(bad_dates, columns, dates)
+    if not rows:
+        raise StanceError("the inputs hold no sentences", where="trend.inputs", fix="give raw articles with a manifest or a table with a text column")
+    return rows, skipped
 
 
 def _manifest(path: Path, columns: TrendColumns) -> dict[str, dict[str, Any]]:
@@ -89,98 +201,65 @@ def _require(path: Path, present: Sequence[str], needed: dict[str, str]) -> None
             )
 
 
-def _articles(files: list[Path], manifest_path: Path | None, columns: TrendColumns, skipped: list[str]) -> list[TrendRow]:
-    if manifest_path is None or not manifest_path.exists():
-        raise StanceError(
-            "raw articles need a manifest with each file's actor and date",
-            where=str(files[0].parent),
-            fix=f"add a CSV with columns file, {columns.actor}, {columns.counterpart}, {columns.date} and set trend.manifest=<path>",
-        )
-    manifest = _manifest(manifest_path, columns)
-    rows = []
-    for path in files:
-        meta = manifest.get(path.stem)
-        if meta is None:  # no date or actor: it cannot be placed on a trend
-            skipped.append(path.name)
-            continue
-        where = f"{manifest_path} row {meta['_row']}"
-        date = parse_date(meta.get(columns.date), where, columns.date)
-        for sentence in article_sentences(read_text_file(path)):
-            rows.append(TrendRow(path.stem, sentence, meta[columns.actor], meta.get(columns.counterpart, ""), date))
-    return rows
+def _refuse_dates(bad: list[tuple[str, str]], columns: TrendColumns, dates: DateReader) -> None:
+    unique = list(dict.fromkeys(bad))
+    shown = "; ".join(f"{where}: '{value}'" if value else f"{where}: empty" for where, value in unique[:5])
+    how = f"the format {dates.date_format}" if dates.date_format else "YYYY-MM-DD (or YYYY-MM)" + (", day first" if dates.dayfirst else "")
+    raise StanceError(
+        f"{len(unique)} date(s) in field '{columns.date}' do not parse as {how} ({shown}{'; ...' if len(unique) > 5 else ''})",
+        where="trend.inputs",
+        fix="set trend.date_format=<strptime format, e.g. %d/%m/%Y> or trend.dayfirst=true, or map the date column with trend.columns.date=<column>",
+    )
 
 
-def _table(path: Path, columns: TrendColumns, manifest_path: Path | None) -> list[TrendRow]:
-    import pandas as pd
+def _check_table_columns(path: Path, columns: TrendColumns, by_manifest: bool) -> None:
+    """The columns a table needs, named by the trend.columns key to set (its text column is checked by the reader)."""
+    present = _columns_of(path)
+    needed = {"doc_id": columns.doc_id} if by_manifest else {"date": columns.date, "actor": columns.actor}
+    _require(path, present, needed)
+
+
+def _columns_of(path: Path) -> list[str]:
+    """A table's column names (a JSON Lines file: every key any record has)."""
+    import csv
+    import io
+    import json
+
+    from stance.data.readers import read_text_file
 
     suffix = path.suffix.lower()
-    try:
-        if suffix in (".csv", ".tsv"):
-            table = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype=str, keep_default_na=False)
-        elif suffix == ".parquet":
-            table = pd.read_parquet(path)
-        else:
-            table = pd.read_json(path, lines=True, dtype=False)
-    except (ValueError, UnicodeDecodeError) as err:
-        raise StanceError(f"cannot read the table ({str(err).splitlines()[0][:120]})", where=str(path), fix="check the file format") from None
-    if "type" in table.columns:  # a stance-predict output: sentence records only
-        table = table[table["type"] == "sentence"]
-    scored = {"label", "confidence"} <= set(table.columns)
-    manifest = _manifest(manifest_path, columns) if manifest_path else None
-    needed = {"text": columns.text, **({"doc_id": columns.doc_id} if manifest else {"date": columns.date, "actor": columns.actor})}
-    _require(path, list(table.columns), needed)
-    rows = []
-    for i, record in enumerate(table.to_dict("records"), start=1):
-        where = f"{path} row {i}"
-        text = str(record.get(columns.text) or "").strip()
-        if not text:
-            continue
-        doc_id = str(record.get(columns.doc_id) or f"{path.name}#{i}")
-        meta = record
-        if manifest is not None:
-            meta = manifest.get(Path(doc_id).stem)
-            if meta is None:
-                raise StanceError(f"document '{doc_id}' is not in the manifest", where=where, fix="add it to the manifest or drop the row")
-            where = f"{manifest_path} row {meta['_row']}"
-        actor = str(meta.get(columns.actor) or "").strip()
-        if not actor:
-            raise StanceError(f"field '{columns.actor}' (the actor) is empty", where=where, fix="fill it in or delete the row")
-        rows.append(
-            TrendRow(
-                doc_id,
-                text,
-                actor,
-                str(meta.get(columns.counterpart) or "").strip(),
-                parse_date(meta.get(columns.date), where, columns.date),
-                label=str(record["label"]) if scored else None,
-                confidence=float(record["confidence"]) if scored else None,
-            )
-        )
-    return rows
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    text = read_text_file(path)
+    if suffix in (".csv", ".tsv"):
+        return next(csv.reader(io.StringIO(text), delimiter="\t" if suffix == ".tsv" else ","), [])
+    names: dict[str, None] = {}
+    records = json.loads(text) if text.lstrip().startswith("[") else [json.loads(line) for line in text.splitlines() if line.strip()]
+    for record in records:
+        if isinstance(record, dict):
+            names.update(dict.fromkeys(record))
+    return list(names)
 
 
-def read_trend_inputs(inputs: Sequence[str], columns: TrendColumns, manifest: str | None = None) -> tuple[list[TrendRow], list[str]]:
-    """Every sentence of `inputs` with its document, actor, counterpart and date (and label, when already scored).
+def normalise_names(rows: list[TrendRow]) -> dict[str, str]:
+    """Merge spellings of one actor or counterpart that differ only in case or spacing; return {variant: kept spelling}.
 
-    Also returns the raw articles skipped because the manifest has no row for them.
+    The kept spelling is the most frequent one (ties: the first seen). Rows are rewritten in place.
     """
-    rows: list[TrendRow] = []
-    skipped: list[str] = []
-    articles: list[Path] = []
-    manifest_path = Path(manifest).expanduser() if manifest else None
-    for path in discover(inputs, exclude=("*.md",)):
-        if path.suffix.lower() == ".txt":
-            articles.append(path)
-        elif path.suffix.lower() in TABLE_SUFFIXES:
-            if manifest_path is None and path.name == "labels.csv" and any(p.suffix == ".txt" for p in path.parent.iterdir()):
-                continue  # the manifest beside raw articles, not a table of sentences
-            rows.extend(_table(path, columns, manifest_path))
-        else:
-            fix = f"use .txt articles or one of {', '.join(TABLE_SUFFIXES)}"
-            raise StanceError(f"unsupported file type '{path.suffix}'", where=str(path), fix=fix)
-    if articles:
-        default_manifest = articles[0].parent / "labels.csv"
-        rows.extend(_articles(articles, manifest_path or default_manifest, columns, skipped))
-    if not rows:
-        raise StanceError("the inputs hold no sentences", where="trend.inputs", fix="give raw articles with a manifest or a table with a text column")
-    return rows, skipped
+    from collections import Counter
+
+    counts: Counter[str] = Counter(name for r in rows for name in (r.actor, r.counterpart) if name)
+    by_key: dict[str, list[str]] = {}
+    for name in counts:
+        by_key.setdefault(" ".join(name.split()).casefold(), []).append(name)
+    mapping = {}
+    for variants in by_key.values():
+        kept = max(variants, key=lambda v: counts[v])
+        mapping.update({v: kept for v in variants if v != kept})
+    if mapping:
+        for r in rows:
+            r.actor = mapping.get(r.actor, r.actor)
+            r.counterpart = mapping.get(r.counterpart, r.counterpart)
+    return mapping

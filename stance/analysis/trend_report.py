@@ -9,6 +9,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -22,32 +23,76 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_") or "actor"
 
 
-def plot_actor(actor: str, rows: Sequence[dict], path: Path, period: str) -> Path:
-    """One line per counterpart: the stance index by period, its 95% band, and the sentence count at each point."""
-    periods = sorted({r["period"] for r in rows})
-    x = {p: i for i, p in enumerate(periods)}
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.7 * len(periods) + 3), 4.2))
+def period_middle(key: str, period: str) -> Any:
+    """Where a period sits on a proportional time axis: its middle day."""
+    import datetime as dt
+
+    from stance.analysis.stance_index import period_start
+
+    span = 365 if period == "year" else 91 if period == "quarter" else 30
+    return period_start(key) + dt.timedelta(days=span // 2)
+
+
+def chart_runs(rows: Sequence[dict], period: str) -> dict[str, list[list[dict]]]:
+    """Per counterpart, its cells in time order, cut into runs of consecutive periods: a missing period breaks the line."""
+    from stance.analysis.stance_index import next_period, period_start
+
     by_counterpart: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
-        by_counterpart[r["counterpart"]].append(r)
-    for counterpart, points in sorted(by_counterpart.items()):
-        points = sorted(points, key=lambda r: r["period"])
-        xs = [x[r["period"]] for r in points]
-        ys = [r["stance_index"] for r in points]
-        line = ax.plot(xs, ys, marker="o", label=f"towards {counterpart or '(any counterpart)'}")[0]
-        lows = [r["ci_low"] if not math.isnan(r["ci_low"]) else r["stance_index"] for r in points]
-        highs = [r["ci_high"] if not math.isnan(r["ci_high"]) else r["stance_index"] for r in points]
-        ax.fill_between(xs, lows, highs, color=line.get_color(), alpha=0.18, linewidth=0)
-        for xi, yi, r in zip(xs, ys, points):
-            if not math.isnan(yi):
-                ax.annotate(f"n={r['sentences']}", (xi, yi), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=7)
+        if not math.isnan(r["stance_index"]):
+            by_counterpart[r["counterpart"]].append(r)
+    out = {}
+    for counterpart, points in by_counterpart.items():
+        points = sorted(points, key=lambda r: period_start(r["period"]))
+        runs: list[list[dict]] = [[points[0]]]
+        for r in points[1:]:
+            if r["period"] == next_period(runs[-1][-1]["period"], period):
+                runs[-1].append(r)
+            else:
+                runs.append([r])
+        out[counterpart] = runs
+    return out
+
+
+def plot_actor(actor: str, rows: Sequence[dict], path: Path, period: str) -> Path:
+    """One line per counterpart: the stance index over a proportional time axis, its interval band, the sentence count at each point.
+
+    Periods are placed at their real dates, so a gap in the data is a gap on the axis; a line joins
+    only consecutive periods, never across a missing one. Cells with too few documents for an
+    interval are drawn as hollow points without a band.
+    """
+    import textwrap
+
+    from matplotlib import dates as mdates
+
+    fig, ax = plt.subplots(figsize=(8.0, 4.6))
+    by_counterpart = chart_runs(rows, period)
+    for counterpart, runs in sorted(by_counterpart.items()):
+        color = None
+        for run in runs:
+            xs = [period_middle(r["period"], period) for r in run]
+            ys = [r["stance_index"] for r in run]
+            line = ax.plot(xs, ys, marker="o", color=color, label=None if color else f"towards {counterpart or '(any counterpart)'}")[0]
+            color = line.get_color()
+            banded = [(x, r) for x, r in zip(xs, run) if not r.get("too_few") and not math.isnan(r["ci_low"])]
+            if banded:
+                ax.fill_between(
+                    [x for x, _ in banded], [r["ci_low"] for _, r in banded], [r["ci_high"] for _, r in banded], color=color, alpha=0.18, linewidth=0
+                )
+            for x, r in zip(xs, run):
+                if r.get("too_few"):
+                    ax.plot([x], [r["stance_index"]], marker="o", markerfacecolor="white", color=color)
+                ax.annotate(f"n={r['sentences']}", (x, r["stance_index"]), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=7)
     ax.axhline(0, color="grey", linewidth=0.8)
-    ax.set_ylim(-1.08, 1.08)
-    ax.set_xticks(range(len(periods)), periods, rotation=45 if len(periods) > 6 else 0, ha="right" if len(periods) > 6 else "center")
+    ax.set_ylim(-1.1, 1.1)
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator())
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
     ax.set_ylabel("stance index (+1 hardline, -1 conciliatory)")
-    ax.set_xlabel(period)
-    ax.set_title(f"{actor}: stance by {period} (95% bootstrap band over documents; n = sentences)")
-    ax.legend(fontsize=8, loc="best")
+    ax.set_xlabel(f"{period} (gaps: periods without documents)")
+    title = f"{actor}: stance by {period} (band: 95% interval over documents; hollow: too few documents; n = sentences)"
+    ax.set_title("\n".join(textwrap.wrap(title, 70)), fontsize=10)
+    if by_counterpart:
+        ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -83,8 +128,11 @@ def write_html(
         "mark{background:#ffe08a}.h{color:#a40000}.c{color:#006b2e}img{max-width:100%}</style></head><body>",
         f"<h1>Stance trend by {html.escape(period)}</h1>",
         "<p>Stance index = confidence-weighted share of hardline minus share of conciliatory sentences among the "
-        "stance-bearing ones (+1 all hardline, -1 all conciliatory); the 95% interval resamples whole documents. "
-        "Highlighted words moved the model's call most when deleted.</p>",
+        "stance-bearing ones (+1 all hardline, -1 all conciliatory); neutral sentences and news lines do not count. "
+        "The 95% interval is a Bayesian bootstrap over whole documents with one prior pseudo-document, so a few documents "
+        "that agree still give a wide interval; below the minimum number of documents the page says so instead."
+        + ("" if not highlights else " Highlighted words moved the model's call most when deleted.")
+        + "</p>",
     ]
     by_actor: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
@@ -108,7 +156,13 @@ def write_html(
                     for s in sides.get(label, [])
                 ]
                 cells.append(f"<ul>{''.join(items)}</ul>" if items else "")
-            ci = "" if math.isnan(r["ci_low"]) else f"{r['ci_low']:+.2f} to {r['ci_high']:+.2f}"
+            ci = (
+                f"too few documents ({r.get('voting_documents', r['documents'])})"
+                if r.get("too_few")
+                else ""
+                if math.isnan(r["ci_low"])
+                else f"{r['ci_low']:+.2f} to {r['ci_high']:+.2f}"
+            )
             parts.append(
                 f"<tr><td>{html.escape(r['counterpart'])}</td><td>{r['period']}</td><td>{r['documents']}</td><td>{r['sentences']}</td>"
                 f"<td>{_fmt(r['stance_index'])}</td><td>{ci}</td><td>{cells[0]}</td><td>{cells[1]}</td></tr>"
