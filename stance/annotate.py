@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from omegaconf import DictConfig
 
 from stance.cli import announce_model, run_hydra_app
@@ -59,8 +60,10 @@ def select_tasks(cfg: DictConfig) -> dict[str, Any]:
 
         clf = StanceClassifier.from_pretrained(model_dir, batch_size=cfg.predict.batch_size)
         clf.progress = True
-        proba = clf.predict_proba(texts)
-        guesses = [(clf.labels[i], float(p[i])) for p, i in zip(proba, proba.argmax(axis=1))]
+        predictions = clf.predict_sentences(texts, [c.before for c in pool])
+        proba = np.array([[p.probabilities[n] for n in clf.labels] for p in predictions])
+        # the guess shown to annotators is the model's own call, "neutral" for a sentence it says takes no side
+        guesses = [(p.label, p.confidence) for p in predictions]
         encoder, tokenizer = clf.backend.model.base_model, clf.tokenizer
         mode = f"uncertainty ({a.strategy}) of {model_dir}"
     else:
@@ -95,7 +98,13 @@ def import_labels(cfg: DictConfig) -> dict[str, Any]:
         raise StanceError("no labelled tasks given", where="annotate.tasks", fix=fix)
     base = options(cfg, "data").scheme
     scheme = LabelScheme(base.names + base.drop, (), base.synonyms)
-    rows = read_labelled_tasks(Path(a.tasks), scheme)
+    imported = read_labelled_tasks(Path(a.tasks), scheme)
+    rows = imported.rows
+    if imported.encoding != "utf-8":
+        print(f"stance: note: {a.tasks} is not UTF-8; it was read as {imported.encoding} (re-save it as UTF-8 to be sure)", file=sys.stderr)
+    for c in imported.conflicts:
+        votes = "; ".join(f"{who}: {label}" for who, label in c["labels"].items())
+        print(f"stance: conflict: '{c['text'][:70]}' was labelled differently in this export ({votes}); not imported", file=sys.stderr)
     labelled = Path(a.labelled)
     existing = read_labelled_file(labelled)
     added, duplicates, conflicts = merge(existing, rows)
@@ -109,7 +118,15 @@ def import_labels(cfg: DictConfig) -> dict[str, Any]:
         print(f"stance: conflict: '{c['text'][:70]}' was labelled {c['earlier']} before and {c['new']} now; kept {c['earlier']}", file=sys.stderr)
     if added:
         print(f"train on them: stance-train data.inputs=[<your labelled data>,{labelled}]")
-    return {"read": len(rows), "added": len(added), "duplicates": duplicates, "conflicts": conflicts, "labelled": str(labelled)}
+    return {
+        "read": len(rows),
+        "added": len(added),
+        "duplicates": duplicates,
+        "conflicts": conflicts,
+        "export_conflicts": imported.conflicts,
+        "encoding": imported.encoding,
+        "labelled": str(labelled),
+    }
 
 
 _app = run_hydra_app(annotate)

@@ -122,9 +122,11 @@ def test_the_loop_select_label_import_train_select_again(tmp_path, tiny_model_di
         rows = list(csv.DictReader(f))
     from stance.inference.classifier import StanceClassifier
 
-    proba = StanceClassifier.from_pretrained(result["model_dir"]).predict_proba([r["text"] for r in rows])
-    assert [r["model_guess"] for r in rows] == [("conciliatory", "hardline")[i] for i in proba.argmax(axis=1)]
-    assert [float(r["model_confidence"]) for r in rows] == pytest.approx(proba.max(axis=1).tolist(), abs=1e-3), "the task shows the model's own guess"
+    calls = StanceClassifier.from_pretrained(result["model_dir"]).predict_sentences([r["text"] for r in rows], [r["before"] for r in rows])
+    assert [r["model_guess"] for r in rows] == [c.label for c in calls]
+    assert [float(r["model_confidence"]) for r in rows] == pytest.approx([c.confidence for c in calls], abs=1e-3), (
+        "the task shows the model's own call"
+    )
     assert Path(seed["csv"]).exists(), "round 1's tasks are kept"
 
     # a conflicting relabel is reported, not applied
@@ -154,3 +156,72 @@ def test_label_studio_exports_are_read_back(tmp_path):
     path.write_text(json.dumps(export))
     out = annotate(compose_cfg(tmp_path, "annotate.action=import", f"annotate.tasks={path}"))
     assert out["added"] == 1 and json.loads((tmp_path / "labelled.jsonl").read_text())["label"] == "conciliatory"
+
+
+def test_label_studio_json_min_export_is_read_back(tmp_path):
+    # JSON-MIN, as label-studio-converter writes it: one flat record per annotation, a single choice as its string
+    export = [
+        {
+            "id": 7,
+            "text": "We are ready to talk.",
+            "stance_id": "b1",
+            "doc_id": "d1",
+            "source": "x.txt",
+            "stance": "conciliatory",
+            "annotator": 1,
+            "annotation_id": 11,
+        },
+        {
+            "id": 8,
+            "text": "We reject the ultimatum.",
+            "stance_id": "b2",
+            "doc_id": "d1",
+            "stance": {"choices": ["hardline"]},
+            "annotator": 1,
+            "annotation_id": 12,
+        },
+    ]
+    path = tmp_path / "export_min.json"
+    path.write_text(json.dumps(export))
+    out = annotate(compose_cfg(tmp_path, "annotate.action=import", f"annotate.tasks={path}"))
+    stored = {r["text"]: r["label"] for r in map(json.loads, (tmp_path / "labelled.jsonl").read_text().splitlines())}
+    assert out["added"] == 2 and stored == {"We are ready to talk.": "conciliatory", "We reject the ultimatum.": "hardline"}
+
+
+def test_two_annotators_who_disagree_on_a_task_are_a_conflict_not_a_silent_winner(tmp_path, capsys):
+    def vote(choice, who):
+        return {"completed_by": who, "result": [{"from_name": "stance", "value": {"choices": [choice]}}]}
+
+    export = [
+        {"data": {"text": "We will consider the proposal.", "stance_id": "c1"}, "annotations": [vote("conciliatory", 1), vote("neutral", 2)]},
+        {"data": {"text": "We reject the ultimatum.", "stance_id": "c2"}, "annotations": [vote("hardline", 1), vote("hardline", 2)]},
+    ]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export))
+    out = annotate(compose_cfg(tmp_path, "annotate.action=import", f"annotate.tasks={path}"))
+    assert out["added"] == 1 and [c["id"] for c in out["export_conflicts"]] == ["c1"]
+    assert "labelled differently in this export" in capsys.readouterr().err
+    assert "We will consider" not in (tmp_path / "labelled.jsonl").read_text()
+
+
+def test_a_spreadsheet_resaved_in_a_legacy_encoding_is_decoded_and_said_so(tmp_path, capsys):
+    tasks = tmp_path / "tasks.csv"
+    text = (
+        "id,text,label\n"
+        "t1,Le ministre a déclaré que la réunion était reportée à l'été prochain.,neutral\n"
+        "t2,We reject the ultimatum – never.,hardline\n"
+    )
+    tasks.write_bytes(text.encode("cp1252"))
+    out = annotate(compose_cfg(tmp_path, "annotate.action=import", f"annotate.tasks={tasks}"))
+    assert out["added"] == 2 and out["encoding"].replace("_", "").lower() in ("cp1252", "windows1252")
+    assert "déclaré" in (tmp_path / "labelled.jsonl").read_text(encoding="utf-8")
+    assert "not UTF-8" in capsys.readouterr().err
+
+
+def test_bytes_no_detector_can_read_are_refused_in_one_line(tmp_path):
+    from stance.errors import StanceError
+
+    tasks = tmp_path / "tasks.csv"
+    tasks.write_bytes(b"id,text,label\n" + bytes(range(128, 256)) * 4 + b",hardline\n")
+    with pytest.raises(StanceError, match=r"not UTF-8 .* re-save the file as UTF-8"):
+        annotate(compose_cfg(tmp_path, "annotate.action=import", f"annotate.tasks={tasks}"))

@@ -85,50 +85,120 @@ def _canonical(scheme: LabelScheme, raw: Any, where: str) -> str:
     return str(label)
 
 
-def _from_csv(path: Path, scheme: LabelScheme) -> list[LabelledSentence]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in ("id", "text", "label") if c not in (reader.fieldnames or [])]
-        if missing:
-            raise StanceError(
-                f"no '{missing[0]}' column (columns present: {', '.join(reader.fieldnames or []) or 'none'})",
-                where=str(path),
-                fix="import the tasks.csv that stance-annotate select wrote, with its columns unchanged",
-            )
-        out = []
-        for row_number, row in enumerate(reader, start=1):
-            if not (row.get("label") or "").strip():
-                continue  # not labelled (yet)
-            label = _canonical(scheme, row["label"], f"{path} row {row_number}")
-            out.append(LabelledSentence(row["id"], row["text"], label, row.get("doc_id") or row["id"], row.get("source", ""), path.name))
-    return out
+@dataclass
+class ImportedTasks:
+    """What an annotation export held: the labelled rows, the tasks whose annotators disagreed, and how the file was decoded."""
+
+    rows: list[LabelledSentence]
+    conflicts: list[dict[str, Any]]
+    encoding: str = "utf-8"
 
 
-def _from_labelstudio(path: Path, scheme: LabelScheme) -> list[LabelledSentence]:
+def decode_export(path: Path) -> tuple[str, str]:
+    """The file's text and its encoding: UTF-8 (a BOM is fine), else what charset-normalizer finds with confidence.
+
+    A spreadsheet re-saved on Windows is often cp1252; its text decodes cleanly by a detector. A file
+    the detector cannot tell (binary, or too short and ambiguous) is refused rather than guessed.
+    """
+    data = path.read_bytes()
     try:
-        tasks = json.loads(path.read_text(encoding="utf-8"))
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError as err:
+        position = err.start
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or best.chaos > 0.2:
+        line = data[:position].count(b"\n") + 1
+        raise StanceError(
+            f"line {line} is not UTF-8 and the file's encoding cannot be told reliably",
+            where=str(path),
+            fix="re-save the file as UTF-8 (in a spreadsheet: Save as / CSV UTF-8), then import it again",
+        )
+    return str(best), best.encoding
+
+
+def _from_csv(path: Path, scheme: LabelScheme) -> ImportedTasks:
+    text, encoding = decode_export(path)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [c for c in ("id", "text", "label") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise StanceError(
+            f"no '{missing[0]}' column (columns present: {', '.join(reader.fieldnames or []) or 'none'})",
+            where=str(path),
+            fix="import the tasks.csv that stance-annotate select wrote, with its columns unchanged",
+        )
+    out = []
+    for row_number, row in enumerate(reader, start=1):
+        if not (row.get("label") or "").strip():
+            continue  # not labelled (yet)
+        label = _canonical(scheme, row["label"], f"{path} row {row_number}")
+        out.append(LabelledSentence(row["id"], row["text"], label, row.get("doc_id") or row["id"], row.get("source", ""), path.name))
+    return ImportedTasks(*_agreed(out), encoding)
+
+
+def _from_labelstudio(path: Path, scheme: LabelScheme) -> ImportedTasks:
+    text, encoding = decode_export(path)
+    try:
+        tasks = json.loads(text)
     except json.JSONDecodeError as err:
-        raise StanceError(f"not valid JSON ({err})", where=str(path), fix="export the project from Label Studio as JSON") from None
+        raise StanceError(f"not valid JSON ({err})", where=str(path), fix="export the project from Label Studio as JSON or JSON-MIN") from None
     if not isinstance(tasks, list):
-        raise StanceError("expected a list of tasks", where=str(path), fix="export the project from Label Studio as JSON (not JSON-MIN)")
+        raise StanceError("expected a list of tasks", where=str(path), fix="export the project from Label Studio as JSON or JSON-MIN")
     out = []
     for number, task in enumerate(tasks, start=1):
-        data = task.get("data", {})
         where = f"{path} task {number}"
+        if not isinstance(task, dict):
+            raise StanceError("task is not a JSON object", where=where, fix="export the project from Label Studio as JSON or JSON-MIN")
+        minimal = "data" not in task and "annotations" not in task  # JSON-MIN: one flat record per annotation
+        data = task if minimal else task.get("data", {})
         if "text" not in data:
-            raise StanceError("task has no data.text", where=where, fix="import the tasks.labelstudio.json that stance-annotate select wrote")
-        annotations = [a for a in task.get("annotations", []) if not a.get("was_cancelled")]
-        choices = [r["value"]["choices"][0] for a in annotations[-1:] for r in a.get("result", []) if r.get("value", {}).get("choices")]
-        if not choices:
-            continue
-        label = _canonical(scheme, choices[0], where)
+            raise StanceError("task has no text", where=where, fix="import the tasks.labelstudio.json that stance-annotate select wrote")
+        if minimal:
+            choices = [_min_choice(task.get("stance"))] if task.get("stance") else []
+            who = [str(task.get("annotator", ""))]
+        else:
+            annotations = [a for a in task.get("annotations", []) if not a.get("was_cancelled")]
+            choices, who = [], []
+            for a in annotations:
+                picked = [r["value"]["choices"][0] for r in a.get("result", []) if r.get("value", {}).get("choices")]
+                if picked:
+                    choices.append(picked[0])
+                    who.append(str(a.get("completed_by", "")))
         sid = data.get("stance_id") or sentence_id(data.get("source", ""), data.get("doc_id", ""), data["text"])
-        out.append(LabelledSentence(sid, data["text"], label, data.get("doc_id") or sid, data.get("source", ""), path.name))
-    return out
+        for choice, annotator in zip(choices, who):
+            label = _canonical(scheme, choice, where)
+            origin = f"{path.name} (annotator {annotator})" if annotator else path.name
+            out.append(LabelledSentence(sid, data["text"], label, data.get("doc_id") or sid, data.get("source", ""), origin))
+    return ImportedTasks(*_agreed(out), encoding)
 
 
-def read_labelled_tasks(path: Path, scheme: LabelScheme) -> list[LabelledSentence]:
-    """The labelled rows of a tasks CSV or a Label Studio JSON export; unlabelled rows are skipped."""
+def _min_choice(value: Any) -> Any:
+    """JSON-MIN writes a single choice as its string, several as {"choices": [...]}: take the first."""
+    if isinstance(value, dict):
+        value = value.get("choices", [None])
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+def _agreed(rows: list[LabelledSentence]) -> tuple[list[LabelledSentence], list[dict[str, Any]]]:
+    """One row per sentence; a sentence its annotators labelled differently is a conflict, reported and not imported."""
+    by_id: dict[str, list[LabelledSentence]] = {}
+    for row in rows:
+        by_id.setdefault(row.id, []).append(row)
+    kept, conflicts = [], []
+    for sid, group in by_id.items():
+        labels = sorted({r.label for r in group})
+        if len(labels) > 1:
+            conflicts.append({"id": sid, "text": group[0].text, "labels": {r.annotated_from: r.label for r in group}})
+        else:
+            kept.append(group[0])
+    return kept, conflicts
+
+
+def read_labelled_tasks(path: Path, scheme: LabelScheme) -> ImportedTasks:
+    """The labelled rows of a tasks CSV or a Label Studio JSON / JSON-MIN export; unlabelled rows are skipped."""
     if not path.exists():
         raise StanceError("no such file", where=str(path), fix="set annotate.tasks= to the labelled tasks.csv or a Label Studio export")
     if path.suffix.lower() == ".json":
