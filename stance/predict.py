@@ -28,6 +28,10 @@ def predict(cfg: DictConfig) -> dict[str, Any]:
     p = options(cfg, "predict")
     if p.input is None:
         raise StanceError("no input given", where="predict.input", fix="add predict.input=<file, folder or ->")
+    if p.engine not in ("local", "ray"):
+        raise StanceError(f"unknown engine '{p.engine}'", where="predict.engine", fix="use local or ray")
+    if p.engine == "ray":
+        return _predict_on_ray(cfg, p)
     fmt = Path(p.output).suffix.lstrip(".").lower() if p.output else p.format
     if fmt not in ("jsonl", "csv"):
         raise StanceError(f"unknown output format '{fmt}'", where="predict.output" if p.output else "predict.format", fix="write .jsonl or .csv")
@@ -56,6 +60,37 @@ def predict(cfg: DictConfig) -> dict[str, Any]:
         sys.stdout.write(text)
     announce_model(cfg.model_dir)
     return {"records": records, "output": p.output}
+
+
+def _predict_on_ray(cfg: DictConfig, p: Any) -> dict[str, Any]:
+    """An archive on Ray Data: Parquet parts in `predict.output` (see `stance.inference.archive`)."""
+    from stance.inference.archive import report, score_archive
+
+    if not p.output:
+        raise StanceError("predict.engine=ray writes Parquet parts into a folder", where="predict.output", fix="set predict.output=<folder>")
+    if p.explain:
+        raise StanceError("explanations are not computed on Ray", where="predict.explain", fix="set predict.explain=false (explain a sample locally)")
+    result = score_archive(
+        cfg.model_dir,
+        [p.input] if isinstance(p.input, str) else list(p.input),
+        p.output,
+        p.ray,
+        text_column=p.text_column,
+        backend=p.backend,
+        batch_size=p.batch_size,
+        min_confidence=p.min_confidence,
+        onnx_rescore=p.onnx_rescore,
+        on_error=p.on_error,
+    )
+    report(result)
+    announce_model(cfg.model_dir)
+    return {
+        "output": str(result.output),
+        "parts": result.written,
+        "kept": result.skipped_done,
+        "sentences": result.sentences,
+        "failed": result.failed,
+    }
 
 
 main = run_hydra_app(predict)

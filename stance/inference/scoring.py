@@ -12,7 +12,7 @@ import io
 import json
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,16 @@ from stance.errors import StanceError
 
 # fields stance-predict writes; an input column of the same name is kept as `input_<name>`
 OUTPUT_FIELDS = ("type", "doc_id", "id", "text", "label", "confidence")
+
+
+@dataclass
+class RayOptions:
+    """Where and how wide an archive is scored on Ray (predict.engine=ray): the `predict.ray` config group."""
+
+    address: str | None = None
+    actors: int = 2
+    cpus_per_actor: float = 1.0
+    articles_per_part: int = 256
 
 
 @dataclass
@@ -37,6 +47,9 @@ class PredictOptions:
     onnx_rescore: bool = True
     batch_size: int = 64
     explain: bool = False
+    engine: str = "local"
+    on_error: str = "stop"
+    ray: RayOptions = field(default_factory=RayOptions)
 
 
 @dataclass
@@ -63,10 +76,18 @@ def read_inputs(source: str, text_column: str = "text", lines: bool | None = Non
     if not path.exists():
         raise StanceError("no such file or folder", where=str(path), fix="set predict.input= to a file, a folder of articles or -")
     if path.is_dir():
-        files = sorted(p for p in path.glob("*.txt") if p.is_file())
-        if not files:
-            raise StanceError("folder holds no .txt articles", where=str(path), fix="put one article per .txt file in it")
-        return Inputs([], [(p.stem, read_text_file(p)) for p in files], [])
+        articles = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in RAW_SUFFIXES)
+        tables = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES and p.name != "labels.csv")
+        if not articles and not tables:
+            raise StanceError(
+                "folder holds no .txt articles or tables", where=str(path), fix=f"put articles (.txt) or tables ({', '.join(TABLE_SUFFIXES)}) in it"
+            )
+        out = Inputs([], [(p.stem, read_text_file(p)) for p in articles], [])
+        for table in tables:
+            part = _table_records(table, text_column)
+            out.sentences += part.sentences
+            out.renamed = sorted(set(out.renamed) | set(part.renamed))
+        return out
     suffix = path.suffix.lower()
     if suffix in RAW_SUFFIXES:
         text = read_text_file(path)
