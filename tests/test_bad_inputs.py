@@ -176,6 +176,7 @@ def trained_copy(tmp_path_factory, tiny_model_dir):
         f"data.inputs=[{FIXTURES / 'labelled.jsonl'}]",
         f"model.name_or_path={tiny_model_dir}",
         "debug=smoke",
+        "experiment=binary",
         "trainer.max_steps=2",
         "eval.baselines=false",
     )
@@ -208,7 +209,7 @@ def test_model_folder_without_id2label(tmp_path, capsys, trained_copy):
 def test_model_labels_differ_from_data(tmp_path, capsys, trained_copy):
     from stance.evaluate import evaluate
 
-    cfg = cfg_for(tmp_path, f"model_dir={trained_copy}", f"data.inputs=[{FIXTURES / 'labelled.jsonl'}]", "experiment=three_way")
+    cfg = cfg_for(tmp_path, f"model_dir={trained_copy}", f"data.inputs=[{FIXTURES / 'labelled.jsonl'}]")
     prepare(cfg)
     line = run_stage(evaluate, cfg, capsys)
     assert "differ from the model's" in line

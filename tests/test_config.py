@@ -19,9 +19,9 @@ def _compose(*overrides):
         return compose(config_name=PRIMARY_CONFIG, overrides=list(overrides))
 
 
-def test_defaults_compose_with_bundled_corpus_and_binary_labels():
+def test_defaults_compose_with_bundled_corpus_and_three_labels():
     cfg = _compose()
-    assert list(cfg.data.labels) == ["conciliatory", "hardline"]
+    assert list(cfg.data.labels) == ["conciliatory", "hardline", "neutral"]
     assert Path(cfg.data.inputs[0]).is_dir()
     assert cfg.model.name_or_path == "sentence-transformers/all-mpnet-base-v2"
     fast = _compose("experiment=minilm")
@@ -46,10 +46,11 @@ def test_typo_in_a_yaml_group_fails_at_composition(tmp_path):
             compose(config_name=PRIMARY_CONFIG, overrides=[f"hydra.searchpath=[file://{tmp_path}]", "trainer=typo"])
 
 
-def test_experiment_three_way_only_changes_what_it_names():
-    base, three = _compose(), _compose("experiment=three_way")
-    assert list(three.data.labels) == ["conciliatory", "hardline", "neutral"]
-    assert three.trainer == base.trainer
+def test_the_default_labels_are_three_way_and_experiment_binary_only_changes_the_label_set():
+    base, binary = _compose(), _compose("experiment=binary")
+    assert list(base.data.labels) == ["conciliatory", "hardline", "neutral"] and list(base.data.drop_labels) == []
+    assert list(binary.data.labels) == ["conciliatory", "hardline"] and list(binary.data.drop_labels) == ["neutral"]
+    assert list(binary.data.inputs) == list(base.data.inputs) and binary.trainer == base.trainer and binary.data.name != base.data.name
 
 
 def test_every_config_key_has_a_comment():

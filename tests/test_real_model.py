@@ -29,8 +29,9 @@ def test_real_minilm_trains_exports_and_reloads(smoke_config):
     texts = ["We remain ready to resume talks without preconditions.", "Any incursion will be met with force.", "Never."]
     clf = StanceClassifier.from_pretrained(result["model_dir"])
     pipe = pipeline("text-classification", model=result["model_dir"], device="cpu")
-    assert clf.predict(texts) == [p["label"] for p in pipe(texts)]
+    # the pipeline takes the arg-max; predict may say neutral below it (the fitted no-side threshold)
+    assert [clf.labels[i] for i in clf.predict_proba(texts).argmax(axis=1)] == [p["label"] for p in pipe(texts)]
     report = export_onnx(Path(result["model_dir"]), quantize=True, check_texts=texts * 10)
     assert report["label_agreement_model.onnx"] == 1.0
     onnx = StanceClassifier.from_pretrained(result["model_dir"], backend="onnx")
-    assert onnx.predict_proba(texts).shape == (3, 2)
+    assert onnx.predict_proba(texts).shape == (3, 3)  # the default is three-way

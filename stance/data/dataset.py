@@ -25,10 +25,10 @@ UNLABELLED = "unlabelled"
 
 
 def bundled_training_inputs() -> list[str]:
-    """The default training data: the bundled corpus and the training part of the real-text set."""
+    """The default training data: the bundled corpus, the training part of the real-text set and the written news articles."""
     from stance.data.bundled import resource_path
 
-    return [str(resource_path("corpus")), str(resource_path("realtext") / "train.jsonl")]
+    return [str(resource_path("corpus")), str(resource_path("realtext") / "train.jsonl"), str(resource_path("news") / "articles.jsonl")]
 
 
 @dataclass
@@ -44,7 +44,7 @@ class SplitRatios:
 class DataOptions:
     """What stance-prepare reads and how it cleans, labels and splits it: the `data` config group.
 
-    The defaults are the bundled binary data; `configs/data/diplomatic.yaml` states the same values
+    The defaults are the bundled three-way data; `configs/data/diplomatic.yaml` states the same values
     (a test holds them equal).
     """
 
@@ -53,8 +53,8 @@ class DataOptions:
     output_dir: str | None = None
     columns: Columns = field(default_factory=Columns)
     metadata: list[str] = field(default_factory=lambda: ["kind", "speaker", "counterpart", "region", "topic", "date", "register", "origin"])
-    labels: list[str] = field(default_factory=lambda: ["conciliatory", "hardline"])
-    drop_labels: list[str] = field(default_factory=lambda: ["neutral"])
+    labels: list[str] = field(default_factory=lambda: ["conciliatory", "hardline", "neutral"])
+    drop_labels: list[str] = field(default_factory=list)
     synonyms: dict[str, str] = field(default_factory=dict)
     splits: SplitRatios = field(default_factory=SplitRatios)
     seed: int = 13
