@@ -28,8 +28,6 @@ def predict(cfg: DictConfig) -> dict[str, Any]:
     p = options(cfg, "predict")
     if p.input is None:
         raise StanceError("no input given", where="predict.input", fix="add predict.input=<file, folder or ->")
-    if p.engine not in ("local", "ray"):
-        raise StanceError(f"unknown engine '{p.engine}'", where="predict.engine", fix="use local or ray")
     if p.engine == "ray":
         return _predict_on_ray(cfg, p)
     fmt = Path(p.output).suffix.lstrip(".").lower() if p.output else p.format

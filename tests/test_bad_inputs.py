@@ -338,3 +338,35 @@ def test_resume_without_a_checkpoint_says_to_run_without_resume(tmp_path, capsys
     line = run_stage(train, cfg_for(tmp_path, *fixtures, "trainer.resume=true"), capsys)
     assert "no checkpoint to resume from" in line and "without trainer.resume=true" in line
     assert not (tmp_path / "outputs" / "debug" / "runs").exists(), "nothing is published"
+
+
+@pytest.mark.parametrize(
+    ("stage_name", "override", "key"),
+    [
+        ("train", "model.context=both", "model.context"),
+        ("train", "model.context_tokens=500", "model.context_tokens"),
+        ("predict", "predict.engine=spark", "predict.engine"),
+        ("predict", "predict.on_error=ignore", "predict.on_error"),
+        ("predict", "predict.ray.actors=0", "predict.ray.actors"),
+        ("trend", "trend.min_documents=0", "trend.min_documents"),
+        ("trend", "trend.date_format=%Q", "trend.date_format"),
+    ],
+)
+def test_a_bad_value_of_a_new_option_names_its_key(tmp_path, capsys, trained_copy, tiny_model_dir, stage_name, override, key):
+    from stance.train import train
+    from stance.trend import trend
+
+    (tmp_path / "in.txt").write_text("We talk.\n")
+    statements = tmp_path / "statements.csv"
+    pd.DataFrame({"text": ["We talk.", "We refuse."], "date": ["2024-01-01", "2024-02-01"], "speaker": "Norway", "doc_id": ["a", "b"]}).to_csv(
+        statements, index=False
+    )
+    common = {
+        "train": [f"data.inputs=[{FIXTURES / 'labelled.jsonl'}]", f"model.name_or_path={tiny_model_dir}", "debug=smoke"],
+        "predict": [f"model_dir={trained_copy}", f"predict.input={tmp_path / 'in.txt'}", f"predict.output={tmp_path / 'pred'}"],
+        "trend": [f"model_dir={trained_copy}", f"trend.inputs=[{statements}]", f"trend.output_dir={tmp_path / 'trend'}"],
+    }[stage_name]
+    stage = {"train": train, "predict": predict, "trend": trend}[stage_name]
+    line = run_stage(stage, cfg_for(tmp_path, *common, override), capsys)
+    assert f"{key}" in line, line
+    assert not (tmp_path / "pred").exists() and not (tmp_path / "trend").exists() and not (tmp_path / "outputs" / "debug" / "runs").exists()

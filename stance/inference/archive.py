@@ -34,10 +34,9 @@ from typing import Any
 
 from stance.data.readers import RAW_SUFFIXES, TABLE_SUFFIXES
 from stance.errors import StanceError
-from stance.inference.scoring import OUTPUT_FIELDS, RayOptions
+from stance.inference.scoring import ON_ERROR, OUTPUT_FIELDS, RayOptions
 
 RUN_FILE = "_run.json"
-ON_ERROR = ("stop", "skip")
 
 
 @dataclass
@@ -223,12 +222,6 @@ def score_archive(
     """Score `inputs` into Parquet partitions under `output` on Ray (local unless an address is given); see the module docstring."""
     if on_error not in ON_ERROR:
         raise StanceError(f"unknown value '{on_error}'", where="predict.on_error", fix="use stop or skip")
-    if ray_options.actors < 1 or ray_options.cpus_per_actor <= 0:
-        raise StanceError(
-            "the actor pool needs at least one actor with some CPU",
-            where="predict.ray.actors",
-            fix="set predict.ray.actors>=1 and predict.ray.cpus_per_actor>0",
-        )
     ray = _import_ray()
     model_dir = Path(model_dir).expanduser().resolve()
     if not model_dir.is_dir():

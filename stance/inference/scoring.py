@@ -23,6 +23,10 @@ from stance.errors import StanceError
 OUTPUT_FIELDS = ("type", "doc_id", "id", "text", "label", "confidence")
 
 
+ENGINES = ("local", "ray")
+ON_ERROR = ("stop", "skip")  # what an archive run does with an input it cannot read
+
+
 @dataclass
 class RayOptions:
     """Where and how wide an archive is scored on Ray (predict.engine=ray): the `predict.ray` config group."""
@@ -31,6 +35,17 @@ class RayOptions:
     actors: int = 2
     cpus_per_actor: float = 1.0
     articles_per_part: int = 256
+
+    def __post_init__(self) -> None:
+        for key, value, least in (("actors", self.actors, 1), ("articles_per_part", self.articles_per_part, 1)):
+            if value < least:
+                raise StanceError(f"predict.ray.{key}={value} is below {least}", where=f"predict.ray.{key}", fix=f"set predict.ray.{key}>={least}")
+        if self.cpus_per_actor <= 0:
+            raise StanceError(
+                f"predict.ray.cpus_per_actor={self.cpus_per_actor} gives an actor no CPU",
+                where="predict.ray.cpus_per_actor",
+                fix="use a number above 0, e.g. 1",
+            )
 
 
 @dataclass
@@ -50,6 +65,12 @@ class PredictOptions:
     engine: str = "local"
     on_error: str = "stop"
     ray: RayOptions = field(default_factory=RayOptions)
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise StanceError(f"unknown engine '{self.engine}'", where="predict.engine", fix=f"use {' or '.join(ENGINES)}")
+        if self.on_error not in ON_ERROR:
+            raise StanceError(f"unknown value '{self.on_error}'", where="predict.on_error", fix=f"use {' or '.join(ON_ERROR)}")
 
 
 @dataclass

@@ -35,15 +35,13 @@ class ModelOptions:
 
         if self.context not in CONTEXTS:
             raise StanceError(f"unknown context '{self.context}'", where="model.context", fix=f"use {' or '.join(CONTEXTS)}")
-        if self.context == "none":
-            return 0
         if not 0 < self.context_tokens <= self.max_length - 8:
             raise StanceError(
                 f"model.context_tokens={self.context_tokens} leaves no room for the sentence in model.max_length={self.max_length}",
                 where="model.context_tokens",
                 fix=f"use a number from 1 to {self.max_length - 8}, e.g. 48",
             )
-        return self.context_tokens
+        return 0 if self.context == "none" else self.context_tokens
 
 
 SAFE_WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
