@@ -61,6 +61,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from stance.data.bundled import corpus_sample
+    from stance.evaluation.metrics import ci_text
     from stance.inference.classifier import StanceClassifier
 
     models = {name: StanceClassifier.from_pretrained(path) for name, path in (("teacher", args.teacher), ("student", args.student))}
@@ -85,7 +86,7 @@ def main() -> int:
     print("|---|---|---|---|")
     for name in models:
         s = report[name + "_scores"]
-        cells = [f"{s[k]['macro_f1']:.3f} ({s[k]['ci'][0]:.3f}-{s[k]['ci'][1]:.3f})" for k in ("test", "real_dev")]
+        cells = [f"{s[k]['macro_f1']:.3f} ({ci_text(s[k]['ci'], s[k].get('n', 0))})" for k in ("test", "real_dev")]
         print(f"| {name} | {cells[0]} | {cells[1]} | {speed[name]:.1f} |")
     gaps = {k: report["teacher_scores"][k]["macro_f1"] - report["student_scores"][k]["macro_f1"] for k in ("test", "real_dev")}
     report["teacher_minus_student"] = gaps

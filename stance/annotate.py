@@ -103,7 +103,7 @@ def import_labels(cfg: DictConfig) -> dict[str, Any]:
     if imported.encoding != "utf-8":
         print(f"stance: note: {a.tasks} is not UTF-8; it was read as {imported.encoding} (re-save it as UTF-8 to be sure)", file=sys.stderr)
     for c in imported.conflicts:
-        votes = "; ".join(f"{who}: {label}" for who, label in c["labels"].items())
+        votes = "; ".join(f"{who}: {label}" for who, label in c["labels"])
         print(f"stance: conflict: '{c['text'][:70]}' was labelled differently in this export ({votes}); not imported", file=sys.stderr)
     labelled = Path(a.labelled)
     existing = read_labelled_file(labelled)

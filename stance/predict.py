@@ -79,6 +79,7 @@ def _predict_on_ray(cfg: DictConfig, p: Any) -> dict[str, Any]:
         min_confidence=p.min_confidence,
         onnx_rescore=p.onnx_rescore,
         on_error=p.on_error,
+        allow_pickle_weights=cfg.model.allow_pickle_weights,
     )
     report(result)
     announce_model(cfg.model_dir)

@@ -21,6 +21,8 @@ def prepare(cfg: DictConfig) -> dict[str, Any]:
         print(f"{split:>11}: {s['sentences']:5d} sentences in {s['documents']:4d} documents ({labels})")
     if stats["dropped"]:
         print("    dropped: " + ", ".join(f"{k} {v}" for k, v in stats["dropped"].items()))
+    if stats.get("article_cleaning"):
+        print("    cleaned: " + ", ".join(f"{k} {v}" for k, v in stats["article_cleaning"].items()) + " (raw articles)")
     if stats["conflicting_sentences"]:
         print(f"   conflicts: {stats['conflicting_sentences']} sentences had two labels and were dropped (see conflicts.csv)")
     print(f"saved to {result.path}")

@@ -60,7 +60,7 @@ def trend(cfg: DictConfig) -> dict[str, Any]:
         clf = StanceClassifier.from_pretrained(cfg.model_dir, batch_size=cfg.predict.batch_size)
         clf.progress = True
         todo = [r for r in rows if r.label is None]
-        for r, pred in zip(todo, clf.predict_sentences([r.text for r in todo])):
+        for r, pred in zip(todo, clf.predict_sentences([r.text for r in todo], [r.previous for r in todo])):
             r.label, r.confidence = pred.label, pred.confidence
     sentences = [ScoredSentence(r.doc_id, r.actor, r.counterpart, r.date, r.text, r.label, float(r.confidence)) for r in rows]
     table = stance_trend(sentences, t.period, t.bootstrap_resamples, t.confidence_level, cfg.seed, t.min_documents)

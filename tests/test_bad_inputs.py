@@ -344,7 +344,7 @@ def test_resume_without_a_checkpoint_says_to_run_without_resume(tmp_path, capsys
     ("stage_name", "override", "key"),
     [
         ("train", "model.context=both", "model.context"),
-        ("train", "model.context_tokens=500", "model.context_tokens"),
+        ("train", "model.context=previous model.context_tokens=500", "model.context_tokens"),
         ("predict", "predict.engine=spark", "predict.engine"),
         ("predict", "predict.on_error=ignore", "predict.on_error"),
         ("predict", "predict.ray.actors=0", "predict.ray.actors"),
@@ -367,6 +367,41 @@ def test_a_bad_value_of_a_new_option_names_its_key(tmp_path, capsys, trained_cop
         "trend": [f"model_dir={trained_copy}", f"trend.inputs=[{statements}]", f"trend.output_dir={tmp_path / 'trend'}"],
     }[stage_name]
     stage = {"train": train, "predict": predict, "trend": trend}[stage_name]
-    line = run_stage(stage, cfg_for(tmp_path, *common, override), capsys)
+    line = run_stage(stage, cfg_for(tmp_path, *common, *override.split()), capsys)
     assert f"{key}" in line, line
     assert not (tmp_path / "pred").exists() and not (tmp_path / "trend").exists() and not (tmp_path / "outputs" / "debug" / "runs").exists()
+
+
+def test_trend_names_a_broken_json_lines_file_and_a_manifest_that_is_not_there(tmp_path, capsys):
+    from stance.trend import trend
+
+    broken = tmp_path / "scored.jsonl"
+    broken.write_text('{"text": "We talk.", "date": "2024-01-01", "speaker": "Norway"}\n{"text": "We refuse.",\n', encoding="utf-8")
+    line = run_stage(trend, cfg_for(tmp_path, f"trend.inputs=[{broken}]", f"trend.output_dir={tmp_path / 'trend'}"), capsys)
+    assert "scored.jsonl" in line and "line 2 is not valid JSON" in line
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"text": "We talk.", "date": "2024-01-01", "speaker": "Norway"}\n', encoding="utf-8")
+    missing = tmp_path / "manifest.csv"
+    line = run_stage(
+        trend, cfg_for(tmp_path, f"trend.inputs=[{good}]", f"trend.manifest={missing}", f"trend.output_dir={tmp_path / 'trend'}"), capsys
+    )
+    assert "manifest.csv: no such manifest" in line and "trend.manifest" in line
+    assert not (tmp_path / "trend").exists()
+
+
+def test_a_raw_articles_folder_without_its_manifest_fails_before_training(tmp_path, capsys, tiny_model_dir):
+    from stance.train import train
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "a.txt").write_text("We talk.\n", encoding="utf-8")
+    cfg = cfg_for(
+        tmp_path,
+        f"data.inputs=[{FIXTURES / 'labelled.jsonl'}]",
+        f"model.name_or_path={tiny_model_dir}",
+        "debug=smoke",
+        f"eval.raw_articles={articles}",
+    )
+    line = run_stage(train, cfg, capsys)
+    assert "no labels.csv manifest" in line
+    assert not (tmp_path / "outputs" / "debug" / "checkpoints").exists(), "refused before any training step"

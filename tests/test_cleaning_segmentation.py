@@ -132,6 +132,11 @@ CONTENT_LINES = [
     "Kyiv, the capital, was quiet.",
     "AP reported that the talks had failed.",
     "Click by click, the negotiators rebuilt the text.",
+    "Contact with Moscow on the matter has been suspended.",
+    "Follow through on these commitments at once.",
+    "Updated on its position, Moscow rejected the offer.",
+    "More - much more - must be done to punish the aggressor.",
+    "Published at last, the report blames both sides.",
 ]
 
 

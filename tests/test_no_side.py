@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -134,3 +135,26 @@ def test_training_refuses_data_that_holds_the_running_text(smoke_config, tmp_pat
     running = ROOT / "data" / "realtext" / "running.jsonl"
     with pytest.raises(StanceError, match="running-text yardstick are in the training data"):
         train(smoke_config(f"data.inputs=[{running}]", f"eval.running={running}"))
+
+
+def test_explain_explains_the_label_predict_gives_not_the_argmax(tiny_model_dir):
+    p = {"talks": [2.0, 0.0, 1.5], "tuesday": [0.1, 0.0, 3.0]}
+    clf = classifier(tiny_model_dir, THREE, p)
+    known = clf.backend.table  # occlusion's variants start with other words: score those as all-equal logits
+    clf.backend = FixedBackend(defaultdict(lambda: [0.0, 0.0, 0.0], known))
+    assert [e.label for e in clf.explain(["talks resume", "tuesday meeting"])] == ["conciliatory", "neutral"], "argmax without a threshold"
+    clf.no_side_threshold = 0.3  # p(neutral) of "talks resume" reaches it: predict says neutral, and so must the explanation
+    assert clf.predict(["talks resume"]) == ["neutral"]
+    (e,) = clf.explain(["talks resume"])
+    assert e.label == "neutral" and e.probability == pytest.approx(clf.predict_proba(["talks resume"])[0, 2], rel=1e-6)
+    clf.no_side_threshold = 1.01  # never neutral: the likelier side is explained although neutral is the argmax
+    (e,) = clf.explain(["tuesday meeting"])
+    assert e.label == "conciliatory"
+
+
+def test_the_running_text_line_says_n_a_where_a_custom_yardstick_cannot_speak():
+    from stance.evaluation.running import summary_line
+
+    m = {"macro_f1": 0.5, "macro_f1_ci": None, "n": 4, "no_side_given_a_side": None, "no_side_sentences": 0, "doc_index_mae": None, "documents": 0}
+    line = summary_line(m)
+    assert "given a side n/a of 0" in line and "MAE n/a over 0 documents" in line

@@ -138,3 +138,13 @@ def test_export_command_then_predict_with_the_onnx_backend(model_dir, tmp_path, 
     predict(config(f"model_dir={folder}", f"predict.input={text}", "predict.lines=true", "predict.backend=onnx", "predict.format=csv"))
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [r["label"] for r in rows] == expected(model_dir, SENTENCES)
+
+
+def test_a_folder_with_two_articles_of_one_name_keeps_them_apart(model_dir, tmp_path):
+    for sub in ("oslo", "hanoi"):
+        (tmp_path / "in" / sub).mkdir(parents=True)
+        (tmp_path / "in" / sub / "statement.txt").write_text(f"The talks in {sub.title()} will resume.\n", encoding="utf-8")
+    (tmp_path / "in" / "_run.json").write_text("{}", encoding="utf-8")  # a run record is not an input
+    records = predict(config(f"model_dir={model_dir}", f"predict.input={tmp_path / 'in'}", f"predict.output={tmp_path / 'out.jsonl'}"))["records"]
+    documents = sorted(r["doc_id"] for r in records if r["type"] == "document")
+    assert documents == ["hanoi/statement", "oslo/statement"]

@@ -52,6 +52,7 @@ class TrendRow:
     date: dt.date
     label: str | None = None  # already scored (a stance-predict output)
     confidence: float | None = None
+    previous: str = ""  # the sentence before it in its document, read by a context model
 
 
 @dataclass
@@ -105,6 +106,10 @@ def read_trend_inputs(
 
     dates = dates or DateReader()
     manifest_path = Path(manifest).expanduser() if manifest else None
+    if manifest_path is not None and not manifest_path.is_file():
+        raise StanceError(
+            "no such manifest", where=str(manifest_path), fix="check the path in trend.manifest, or leave it null for tables with their own columns"
+        )
     files = []
     for path in discover(inputs, exclude=("*.md", "_*.json")):  # _run.json: the record of a Ray-scored folder
         suffix = path.suffix.lower()
@@ -172,6 +177,7 @@ def read_trend_inputs(
                     date,
                     label=str(record["label"]) if scored else None,
                     confidence=float(record["confidence"]) if scored else None,
+                    previous=raw.previous,
                 )
             )
     if bad_dates:
@@ -229,14 +235,37 @@ def _columns_of(path: Path) -> list[str]:
 
     suffix = path.suffix.lower()
     if suffix == ".parquet":
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        return list(pq.read_schema(path).names)
+        try:
+            return list(pq.read_schema(path).names)
+        except (pa.ArrowException, OSError) as err:
+            raise StanceError(f"cannot be read as Parquet ({str(err)[:120]})", where=str(path), fix="re-export the file as Parquet") from None
     text = read_text_file(path)
     if suffix in (".csv", ".tsv"):
         return next(csv.reader(io.StringIO(text), delimiter="\t" if suffix == ".tsv" else ","), [])
     names: dict[str, None] = {}
-    records = json.loads(text) if text.lstrip().startswith("[") else [json.loads(line) for line in text.splitlines() if line.strip()]
+    if text.lstrip().startswith("["):
+        try:
+            records = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise StanceError(
+                f"line {err.lineno} is not valid JSON ({err.msg})", where=str(path), fix="fix the file (a JSON array of objects)"
+            ) from None
+    else:
+        records = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise StanceError(
+                    f"line {number} is not valid JSON ({err.msg})",
+                    where=str(path),
+                    fix="fix or delete that line (JSON Lines needs one complete object per line; a pretty-printed .json must be one array)",
+                ) from None
     for record in records:
         if isinstance(record, dict):
             names.update(dict.fromkeys(record))

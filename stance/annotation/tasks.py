@@ -191,7 +191,8 @@ def _agreed(rows: list[LabelledSentence]) -> tuple[list[LabelledSentence], list[
     for sid, group in by_id.items():
         labels = sorted({r.label for r in group})
         if len(labels) > 1:
-            conflicts.append({"id": sid, "text": group[0].text, "labels": {r.annotated_from: r.label for r in group}})
+            # (who, label) pairs: a CSV names no annotator, so two rows of one task may share `annotated_from`
+            conflicts.append({"id": sid, "text": group[0].text, "labels": [(r.annotated_from, r.label) for r in group]})
         else:
             kept.append(group[0])
     return kept, conflicts

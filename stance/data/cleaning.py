@@ -6,7 +6,8 @@ video credits, "Reporting by ...; Editing by ...", "Updated: ...", "Related: ...
 Such lines take no side, yet a classifier that must name a side gives them one, and then they vote in
 the document's stance. A dateline that opens the first sentence ("MOSCOW, Feb 9 (Reuters) - Russia
 said ...") and an inline credit ("(Photo: AFP)") are cut from the sentence, which is kept. Every
-removal is counted by kind (`BoilerplateFilter.removed`) so the commands can say what they cut.
+removal is counted by kind (`BoilerplateFilter.removed`): `stance-prepare` prints the counts and keeps them
+in `stats.json` (`article_cleaning`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ BOILERPLATE_PATTERNS: tuple[str, ...] = (
 _UP = "A-ZÀ-ÖØ-Þ"  # capital letters, accented ones included (BRASÍLIA)
 _CAPS_PLACE = rf"[{_UP}][{_UP}.'’\-]{{2,}}(?:\s+[{_UP}][{_UP}.'’\-]+){{0,3}}(?:/[{_UP}][{_UP}.'’\-]{{2,}}(?:\s+[{_UP}][{_UP}.'’\-]+){{0,3}}){{0,3}}"
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_WEEKDAY = r"(?:mon|tue|wed|thu|fri|sat|sun)\w*\b"
 _DATE = rf"(?:{_MONTH}\s+\d{{1,2}}(?:,\s*\d{{4}})?|\d{{1,2}}\s+{_MONTH}\s+\d{{4}})"
 # the opening of a dateline: a city in capitals and at least one of a date, an agency in brackets or a region ("KYIV, Ukraine")
 _DATELINE = (
@@ -72,10 +74,13 @@ NEWS_LINE_PATTERNS: tuple[str, ...] = (
     r"(?:photo|image)s?\s+(?:by|courtesy(?:\s+of)?)\s+.{2,80}",
     r"(?:credit|source)s?\s*:.{0,80}",
     r"(?:reporting|writing|editing|additional reporting|compiled|translated|produced) by\b.*",
-    r"(?:updated|published|posted|last updated|first published)\s*(?::|on\b|at\b).{0,80}",
-    r"(?:related|related coverage|more|read more|read also|see also|also read|recommended|watch|listen)\s*[:|\-–—]\s*.*",
+    # "Updated: ..." or "Published on 12 May" / "at 10:45": a date or time must follow on/at, so "Updated on its position, ..." stays
+    rf"(?:updated|published|posted|last updated|first published)\s*(?::.{{0,80}}|(?:on|at)\s+(?:\d|{_DATE}|{_WEEKDAY}).{{0,70}})",
+    r"(?:related|related coverage|read more|read also|see also|also read|recommended)\s*[:|\-–—]\s*.*",
+    r"(?:more|watch|listen)\s*[:|]\s*.*",  # no dash: "More - much more - must be done" is a sentence
     r"click here\b.*",
-    r"(?:follow|contact)\s+(?:us|the author|the reporter|[A-Z][\w.]*(?:\s+[A-Z][\w.]*){0,2})\s+(?:on|at|via)\b.{0,60}",
+    # a name in capitals whatever the pattern's flag: "Contact with Moscow on ..." and "Follow through on ..." stay
+    r"(?:follow|contact)\s+(?:us|the author|the reporter|(?-i:[A-Z][\w.]*(?:\s+[A-Z][\w.]*){0,2}))\s+(?:on|at|via)\b.{0,60}",
     r"[(\[]?\s*(?:AFP|AP|Reuters|EPA|Getty Images|Xinhua|Anadolu|TASS)(?:\s+(?:photo|images?|video))?(?:\s*/\s*[\w .'’\-]+){0,3}\s*[)\]]?",
 )
 # a dateline that opens a sentence: cut, the sentence kept

@@ -157,6 +157,8 @@ def prepare_dataset(opts: DataOptions) -> PrepareResult:
     dataset = _to_dataset_dict(by_split, opts)
     stats = _stats(by_split, opts, dropped, conflicts, files, dataset)
     stats["input_signature"] = input_signature(opts)
+    # what cleaning took out of raw articles: boilerplate and news lines removed, datelines and credits cut from sentences
+    stats["article_cleaning"] = dict(sorted(boilerplate.removed.items()))
     target = opts.prepared_dir
     with atomic_directory(target) as tmp:
         dataset.save_to_disk(str(tmp))

@@ -6,6 +6,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+SIDES = ("conciliatory", "hardline")
+"""The two stances a sentence can take; the binary headline is scored on them."""
+NEUTRAL = "neutral"
+"""The label of a sentence that takes no side."""
+THREE_WAY = (*SIDES, NEUTRAL)
+"""The three-way label set, in the order the reports print it."""
+
 DROP = object()
 """Returned by `LabelScheme.normalise` for a known label that this label set leaves out."""
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from stance.data.labels import THREE_WAY
 from stance.errors import StanceError
 from stance.evaluation.metrics import (
     bootstrap_ci,
@@ -154,9 +155,6 @@ def evaluate_classifier(
     return metrics
 
 
-THREE_WAY = ("conciliatory", "hardline", "neutral")
-
-
 def _no_side_view(classifier: Any, rows: LabelledRows, proba: np.ndarray, opts: EvalOptions, seed: int) -> dict[str, Any]:
     """`predict`'s labels against the three-way gold: macro-F1 with its CI, and how often a sentence that takes no side got one."""
     decided = classifier.labels_from_proba(proba, rows.texts)
@@ -276,7 +274,8 @@ def _top_errors(classifier: Any, rows: LabelledRows, labels: tuple[str, ...], y:
     wrong = [i for i in np.argsort(-proba.max(axis=1), kind="stable") if pred[i] != y[i]][:n]
     if not wrong or not hasattr(classifier, "explain"):
         return []
-    explanations = classifier.explain([rows.texts[i] for i in wrong])
+    previous = rows.previous
+    explanations = classifier.explain([rows.texts[i] for i in wrong], [previous[i] for i in wrong] if previous else None)
     return [
         {
             "text": rows.texts[i],
@@ -323,15 +322,31 @@ def _write_csv(path: Path, header: list[str], records: list[list[Any]]) -> None:
     path.write_text(buffer.getvalue(), encoding="utf-8")
 
 
-def evaluate_documents(classifier: Any, folder: Path, manifest: Path | None = None) -> dict[str, Any]:
-    """Document-level accuracy of `predict_document` on raw articles with a labels.csv manifest."""
-    from stance.data.readers import read_text_file
+def document_manifest(folder: Path, manifest: Path | None = None) -> list[dict[str, str]]:
+    """The rows of the articles' labels.csv (file, doc_stance), every listed file checked to exist.
 
+    `stance-train` calls it before training, so a bad `eval.raw_articles` fails before the run, not after it.
+    """
     manifest = manifest or folder / "labels.csv"
     if not manifest.exists():
         raise StanceError("no labels.csv manifest for the articles", where=str(folder), fix="add labels.csv with columns file,doc_stance")
     with manifest.open(encoding="utf-8-sig", newline="") as handle:
         entries = list(csv.DictReader(handle))
+    for row, entry in enumerate(entries, start=1):
+        if not entry.get("file") or not (folder / entry["file"]).is_file():
+            raise StanceError(
+                f"row {row} names no article in the folder ('{entry.get('file')}')",
+                where=str(manifest),
+                fix="list files of the folder in the file column",
+            )
+    return entries
+
+
+def evaluate_documents(classifier: Any, folder: Path, manifest: Path | None = None) -> dict[str, Any]:
+    """Document-level accuracy of `predict_document` on raw articles with a labels.csv manifest."""
+    from stance.data.readers import read_text_file
+
+    entries = document_manifest(folder, manifest)
     results = []
     for entry in entries:
         if entry.get("doc_stance") not in classifier.labels:

@@ -76,7 +76,7 @@ def read_labelled(data: DataOptions, inputs: Sequence[str], labels: Sequence[str
 
 
 def held_out_rows(data: DataOptions, path: str, labels: Sequence[str], trained_on: Sequence[str], what: str, setting: str) -> LabelledRows | None:
-    """A held-out set (e.g. the real-text development set) in the model's label set, refused if any sentence is in `trained_on`.
+    """A held-out set (e.g. the real-text dev set) in the label set `labels` (the model's plus neutral); refused if any sentence is in `trained_on`.
 
     None when the set's labels cannot be mapped onto the model's (a note says so).
     """

@@ -20,10 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from stance.data.labels import THREE_WAY
 from stance.errors import StanceError
 from stance.evaluation.metrics import bootstrap_ci, ci_text, fast_macro_f1
-
-THREE_WAY = ("conciliatory", "hardline", "neutral")
 
 
 @dataclass
@@ -146,11 +145,13 @@ def _write(out_dir: Path, running: RunningText, decided: list[str], predictions:
 
 def summary_line(m: dict[str, Any]) -> str:
     """The line stance-train and the main job print for running text."""
-    side = m["no_side_given_a_side"]
+    # a custom yardstick may hold no no-side sentence, or no document that takes a side: those figures are n/a
+    side = "n/a" if m["no_side_given_a_side"] is None else f"{m['no_side_given_a_side']:.1%}"
+    mae = "n/a" if m["doc_index_mae"] is None else f"{m['doc_index_mae']:.3f}"
     return (
         f"running text: three-way macro-F1 {m['macro_f1']:.3f} ({ci_text(m['macro_f1_ci'], m['n'])}); "
-        f"no-side sentences given a side {side:.1%} of {m['no_side_sentences']}; "
-        f"document stance-index MAE {m['doc_index_mae']:.3f} over {m['documents']} documents ({m['n']} sentences, never trained on)"
+        f"no-side sentences given a side {side} of {m['no_side_sentences']}; "
+        f"document stance-index MAE {mae} over {m['documents']} documents ({m['n']} sentences, never trained on)"
     )
 
 

@@ -93,6 +93,7 @@ def read_unit(unit: dict[str, Any], text_column: str) -> dict[str, Any]:
 
     rows: list[dict[str, Any]] = []
     columns = Columns(text=text_column, label="")
+    path = unit["files"][0]
     try:
         for path in unit["files"]:
             position: dict[str, int] = {}
@@ -120,7 +121,7 @@ def read_unit(unit: dict[str, Any], text_column: str) -> dict[str, Any]:
     except StanceError as err:
         return {"key": unit["key"], "rows": "[]", "error": str(err)}
     except Exception as err:  # a corrupt file fails in many ways; the run reports it by name
-        return {"key": unit["key"], "rows": "[]", "error": f"{unit['files'][0]}: cannot be read ({type(err).__name__}: {str(err)[:160]})"}
+        return {"key": unit["key"], "rows": "[]", "error": f"{path}: cannot be read ({type(err).__name__}: {str(err)[:160]})"}
     return {"key": unit["key"], "rows": json.dumps(rows, ensure_ascii=False, default=str), "error": ""}
 
 
@@ -139,6 +140,7 @@ class UnitScorer:
             batch_size=options["batch_size"],
             min_confidence=options["min_confidence"],
             onnx_rescore=options["onnx_rescore"],
+            allow_pickle_weights=options["allow_pickle_weights"],
         )
         if hasattr(self.clf.backend, "workers"):
             self.clf.backend.workers = max(1, threads)
@@ -218,6 +220,7 @@ def score_archive(
     min_confidence: float | None = None,
     onnx_rescore: bool = True,
     on_error: str = "stop",
+    allow_pickle_weights: bool = False,
 ) -> ArchiveResult:
     """Score `inputs` into Parquet partitions under `output` on Ray (local unless an address is given); see the module docstring."""
     if on_error not in ON_ERROR:
@@ -228,6 +231,8 @@ def score_archive(
         raise StanceError("model folder not found", where=str(model_dir), fix="train a model first (stance-train) or set model_dir=")
     out = Path(output).expanduser()
     options = {"backend": backend, "batch_size": batch_size, "min_confidence": min_confidence, "onnx_rescore": onnx_rescore}
+    # loaded the same way as locally, but not part of what a folder was scored with (_run.json)
+    loading = {**options, "allow_pickle_weights": allow_pickle_weights}
     _claim_output(out, model_dir, options, text_column)
     units = plan_units(expand_inputs(inputs), ray_options.articles_per_part)
     todo = [u for u in units if not (out / f"part-{u.key}.parquet").exists()]
@@ -243,7 +248,7 @@ def score_archive(
         UnitScorer,
         fn_constructor_kwargs={
             "model_dir": str(model_dir),
-            "options": options,
+            "options": loading,
             "output": str(out),
             "threads": max(1, int(ray_options.cpus_per_actor)),
             "text_column": text_column,

@@ -25,6 +25,7 @@ from typing import Any, overload
 
 import numpy as np
 
+from stance.data.labels import NEUTRAL
 from stance.errors import StanceError
 from stance.inference.backends import Backend, TorchBackend, parallel_context
 from stance.modeling.calibration import scaled_probabilities
@@ -32,7 +33,6 @@ from stance.modeling.encoding import length_sorted_batches
 from stance.modeling.settings import read_settings
 
 UNCERTAIN = "uncertain"
-NEUTRAL = "neutral"
 # sentences tokenised and length-sorted together: large enough for tight batches, small enough
 # that a million-sentence archive never sits in memory as token ids all at once
 SORT_WINDOW = 4096
@@ -46,7 +46,7 @@ class TruncationWarning(UserWarning):
 class SentencePrediction:
     text: str
     label: str  # a side, `neutral` (takes no side) or `uncertain` (below min_confidence)
-    confidence: float  # the probability of `label` (for neutral news lines, 1.0)
+    confidence: float  # the probability of `label` (a news line's `neutral` is forced: 1.0 for a binary model, else p(neutral))
     probabilities: dict[str, float]
     content: bool = True  # False for a news line (dateline, byline, credit): it never votes
 
@@ -281,18 +281,26 @@ class StanceClassifier:
             out.append(SentencePrediction(text, label, confidence, {n: float(v) for n, v in zip(self.labels, p)}, content))
         return out
 
-    def explain(self, texts: str | Sequence[str]) -> list[Any]:
-        """Per-word contributions to the predicted label (occlusion; see `stance.inference.explanation`).
+    def explain(self, texts: str | Sequence[str], previous: Sequence[str] | None = None) -> list[Any]:
+        """Per-word contributions to the label `predict` gives (occlusion; see `stance.inference.explanation`).
 
-        Contributions are drops of the uncalibrated probability: temperature scaling never reorders
-        them, and a large fitted temperature would squeeze them below float precision.
+        The label explained is `predict`'s own (the no-side threshold applied; for an "uncertain"
+        sentence, its likelier side), read with the sentence before where the model uses it; each
+        variant with a word deleted keeps its sentence's `previous`. Contributions are drops of the
+        uncalibrated probability: temperature scaling never reorders them, and a large fitted
+        temperature would squeeze them below float precision.
         """
-        from stance.inference.explanation import occlusion
+        from stance.inference.explanation import occlusion, words_of
 
         batch = [texts] if isinstance(texts, str) else [str(t) for t in texts]
-        explanations = occlusion(batch, lambda items: scaled_probabilities(self.logits(items), 1.0), self.labels)
+        before = [str(p or "") for p in previous] if previous is not None else [""] * len(batch)
+        reported = self.predict(batch, before)
+        targets = [self.labels.index(label) if label in self.labels else None for label in reported]
+        # occlusion scores the originals, then each text's variants (one per word) in order: repeat each previous to match
+        aligned = before + [p for t, p in zip(batch, before) for _ in words_of(t)]
+        explanations = occlusion(batch, lambda items: scaled_probabilities(self.logits(items, aligned[: len(items)]), 1.0), self.labels, targets)
         # the reported probability is the calibrated one, as predict_proba gives it
-        for explanation, p in zip(explanations, self.predict_proba(batch)):
+        for explanation, p in zip(explanations, self.predict_proba(batch, before)):
             explanation.probability = float(p[self.labels.index(explanation.label)])
         return explanations
 

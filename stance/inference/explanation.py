@@ -16,6 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 
 _WORD = re.compile(r"\S+")
+
+
+def words_of(text: str) -> list[str]:
+    """The words occlusion deletes one at a time (whitespace-separated tokens, punctuation attached)."""
+    return _WORD.findall(text)
+
+
 _EDGE = re.compile(r"^[^\w]+|[^\w]+$")
 
 
@@ -41,15 +48,26 @@ def without_word(words: Sequence[str], i: int) -> str:
     return " ".join(words[:i] + words[i + 1 :])
 
 
-def occlusion(texts: Sequence[str], predict_proba: Callable[[list[str]], np.ndarray], labels: Sequence[str]) -> list[Explanation]:
-    """One explanation per text: every word deleted in turn, all variants scored in one batch."""
-    split = [_WORD.findall(t) for t in texts]
+def occlusion(
+    texts: Sequence[str],
+    predict_proba: Callable[[list[str]], np.ndarray],
+    labels: Sequence[str],
+    targets: Sequence[int | None] | None = None,
+) -> list[Explanation]:
+    """One explanation per text: every word deleted in turn, all variants scored in one batch.
+
+    Each text explains `targets[i]` (a label index: the label the caller reports) or, where that is
+    None, the most probable label. `predict_proba` scores texts in the order given: the originals,
+    then each text's variants in turn (a caller that needs per-text context can rely on that order).
+    """
+    split = [words_of(t) for t in texts]
     variants = [without_word(words, i) for words in split for i in range(len(words))]
     proba = predict_proba([*texts, *variants])
     base, occluded = proba[: len(texts)], proba[len(texts) :]
     out, offset = [], 0
-    for text, words, p in zip(texts, split, base):
-        top = int(p.argmax())
+    for n, (text, words, p) in enumerate(zip(texts, split, base)):
+        target = targets[n] if targets is not None else None
+        top = int(p.argmax()) if target is None else int(target)
         drops = p[top] - occluded[offset : offset + len(words), top]
         offset += len(words)
         out.append(Explanation(text, labels[top], float(p[top]), words, [float(d) for d in drops]))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stance.data.readers import RAW_SUFFIXES, TABLE_SUFFIXES, Columns, read_sentences, read_text_file
+from stance.data.readers import RAW_SUFFIXES, TABLE_SUFFIXES, Columns, discover, read_sentences, read_text_file
 from stance.errors import StanceError
 
 # fields stance-predict writes; an input column of the same name is kept as `input_<name>`
@@ -97,13 +97,19 @@ def read_inputs(source: str, text_column: str = "text", lines: bool | None = Non
     if not path.exists():
         raise StanceError("no such file or folder", where=str(path), fix="set predict.input= to a file, a folder of articles or -")
     if path.is_dir():
-        articles = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in RAW_SUFFIXES)
-        tables = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES and p.name != "labels.csv")
-        if not articles and not tables:
+        # the files stance-prepare would read there (hidden folders, manifests and run records left out)
+        try:
+            found = [p for p in discover([str(path)], exclude=("labels.csv", "*.md", "_*")) if p.is_file()]
+        except StanceError:
+            found = []
+        if not found:
             raise StanceError(
                 "folder holds no .txt articles or tables", where=str(path), fix=f"put articles (.txt) or tables ({', '.join(TABLE_SUFFIXES)}) in it"
             )
-        out = Inputs([], [(p.stem, read_text_file(p)) for p in articles], [])
+        articles = [p for p in found if p.suffix.lower() in RAW_SUFFIXES]
+        tables = [p for p in found if p.suffix.lower() in TABLE_SUFFIXES]
+        # an article's id is its path in the folder, so two files called x.txt in different subfolders stay apart
+        out = Inputs([], [(p.relative_to(path).with_suffix("").as_posix(), read_text_file(p)) for p in articles], [])
         for table in tables:
             part = _table_records(table, text_column)
             out.sentences += part.sentences
@@ -152,15 +158,19 @@ def score(clf: Any, inputs: Inputs, explain: bool = False, top_k: int = 3) -> li
     from tqdm.auto import tqdm
 
     records: list[dict[str, Any]] = []
+    before: list[str] = []  # the previous sentence of each sentence record, for explanations
     if inputs.sentences:
-        predictions = clf.predict_sentences([r["text"] for r in inputs.sentences], previous=[r.get("previous", "") for r in inputs.sentences])
+        previous = [r.get("previous", "") for r in inputs.sentences]
+        predictions = clf.predict_sentences([r["text"] for r in inputs.sentences], previous=previous)
         for rec, pred in zip(inputs.sentences, predictions):
             base = {k: v for k, v in rec.items() if k != "previous"}
             records.append({**base, "type": "sentence", **_prediction_fields(pred)})
+        before += previous
     for doc_id, text in tqdm(inputs.articles, desc="articles", unit="article", disable=None if len(inputs.articles) > 3 else True):
         summary = clf.predict_document(text, top_k=top_k)
         for i, pred in enumerate(summary.sentences, start=1):
             records.append({"type": "sentence", "doc_id": doc_id, "id": i, "text": pred.text, **_prediction_fields(pred)})
+        before += [""] + [p.text for p in summary.sentences[:-1]]
         records.append(
             {
                 "type": "document",
@@ -175,7 +185,7 @@ def score(clf: Any, inputs: Inputs, explain: bool = False, top_k: int = 3) -> li
         )
     if explain:
         scored = [r for r in records if r["type"] == "sentence"]
-        for record, explanation in zip(scored, clf.explain([r["text"] for r in scored])):
+        for record, explanation in zip(scored, clf.explain([r["text"] for r in scored], before)):
             record["top_words"] = explanation.top_words(3)
     return records
 

@@ -1,1 +1,1 @@
-"""Pretrained encoders offline and safely, batching and pooling for them, fine-tuning, distillation, temperature calibration and the model card."""
+"""Pretrained encoders offline and safely, encoding, batching and pooling for them, fine-tuning, distillation and temperature calibration."""

@@ -1,9 +1,10 @@
 """How a sentence (and, for context models, the sentence before it) becomes token ids; batching and pooling for encoders.
 
-Training, inference, distillation and annotation all encode through `encode`, so a model sees the
-same input at every stage. With context, the input is a pair: the previous sentence of the same
-document first, cut to its last `context_tokens` tokens (the words nearest the sentence), then the
-sentence itself, which keeps the rest of the `max_length` budget.
+Training, inference and annotation encode through `encode`, so a model sees the same input when it
+is trained and when it scores (the distillation teacher scores each sentence alone). With context,
+the input is a pair: the previous sentence of the same document first, cut to its last
+`context_tokens` tokens (the words nearest the sentence), then the sentence itself, which keeps the
+rest of the `max_length` budget.
 """
 
 from __future__ import annotations

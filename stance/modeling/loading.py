@@ -27,20 +27,24 @@ class ModelOptions:
     context: str = "none"
     context_tokens: int = 48
 
-    @property
-    def context_budget(self) -> int:
-        """Tokens of the previous sentence each input carries (0 without context); checked against the settings."""
+    def __post_init__(self) -> None:
+        """Reject a bad context setting when the options are built, before any data is prepared."""
         from stance.errors import StanceError
         from stance.modeling.encoding import CONTEXTS
 
         if self.context not in CONTEXTS:
             raise StanceError(f"unknown context '{self.context}'", where="model.context", fix=f"use {' or '.join(CONTEXTS)}")
-        if not 0 < self.context_tokens <= self.max_length - 8:
+        # the budget is read only with context: a short max_length alone is fine
+        if self.context != "none" and not 0 < self.context_tokens <= self.max_length - 8:
             raise StanceError(
                 f"model.context_tokens={self.context_tokens} leaves no room for the sentence in model.max_length={self.max_length}",
                 where="model.context_tokens",
-                fix=f"use a number from 1 to {self.max_length - 8}, e.g. 48",
+                fix=f"use a number from 1 to {self.max_length - 8}, e.g. {max(1, min(48, self.max_length - 8))}",
             )
+
+    @property
+    def context_budget(self) -> int:
+        """Tokens of the previous sentence each input carries (0 without context)."""
         return 0 if self.context == "none" else self.context_tokens
 
 

@@ -1,1 +1,1 @@
-"""Run bookkeeping: atomic writes, run folders and provenance, experiment tracking."""
+"""A training run end to end (train_model), its folder, summary, model card and provenance; atomic writes, aggregation, tracking."""

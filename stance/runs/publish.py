@@ -60,10 +60,10 @@ def publish_run(
     from stance.inference.backends import TorchBackend
     from stance.inference.classifier import StanceClassifier
     from stance.modeling.calibration import calibrate, fit_no_side_threshold, scaled_probabilities
-    from stance.modeling.model_card import write_model_card
     from stance.modeling.settings import write_settings
     from stance.runs.atomic import atomic_directory
     from stance.runs.folders import mark_latest, provenance
+    from stance.runs.model_card import write_model_card
     from stance.runs.summary import headline, headline_lines, running_headline
 
     clf = StanceClassifier(

@@ -81,7 +81,9 @@ def headline_lines(summary: dict[str, Any]) -> list[str]:
             lines.append(summary_line(dev))
         elif key == "documents" and dev:
             lines.append(
-                f"documents: {dev['n']} raw articles, document-level accuracy {dev['accuracy']:.3f} (predict_document against their labels.csv)"
+                f"documents: {dev['n']} raw articles, document-level accuracy "
+                + ("n/a (no manifest label is one of the model's)" if dev["accuracy"] is None else f"{dev['accuracy']:.3f}")
+                + " (predict_document against their labels.csv)"
             )
         elif dev:
             lines.append(

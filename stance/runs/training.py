@@ -49,6 +49,7 @@ def train_model(
     from transformers import set_seed
 
     from stance.data.dataset import is_current, load_prepared, prepare_dataset
+    from stance.evaluation.evaluator import document_manifest
     from stance.evaluation.rows import held_out_rows, held_out_running
     from stance.modeling.distillation import teacher_signal
     from stance.modeling.fine_tuning import fine_tune, resolve_device
@@ -72,6 +73,8 @@ def train_model(
         held_out_rows(data, evaluation.real_dev, scored, trained_on, "real-text development set", "eval.real_dev") if evaluation.real_dev else None
     )
     running = held_out_running(evaluation.running, trained_on) if evaluation.running else None
+    if evaluation.raw_articles:
+        document_manifest(Path(evaluation.raw_articles))  # fail now, not after training
     signal = None
     if distill.teacher:
         signal = teacher_signal(
