@@ -5,8 +5,9 @@
 
 `stance-export` itself checks labels on corpus sentences; this reads `data/realtext/dev.jsonl`
 (real prose of other periods, with each sentence's previous one) the way `stance-evaluate` does,
-scores it with the torch model, the int8 graph as the ONNX backend runs it (near ties scored again
-in fp32) and the int8 graph alone, and reports for each: label agreement with torch, binary
+scores it with the torch model, the fp32 graph, the int8 graph with its near ties scored again in
+fp32, and the int8 graph alone (whichever of these `predict.backend=onnx` runs: see
+onnx_export.json's `int8_used`), and reports for each: label agreement with torch, binary
 macro-F1 on the stance-bearing rows, and sentences per second. Each backend is timed in this one
 process, one after the other, so read the speed ratios rather than the absolute figures.
 """
@@ -31,6 +32,7 @@ def main() -> None:
     from stance.data.dataset import DataOptions
     from stance.evaluation.rows import read_labelled
     from stance.inference.classifier import StanceClassifier
+    from stance.inference.onnx_backend import FP32_FILE, INT8_FILE, NearTieRescorer, OnnxBackend, read_export_report
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", type=Path, help="a model folder that stance-export has written model.onnx / model.int8.onnx into")
@@ -42,14 +44,18 @@ def main() -> None:
     torch.set_num_threads(os.cpu_count() or 1)
 
     torch_clf = StanceClassifier.from_pretrained(args.model)
+    same = (torch_clf.tokenizer, torch_clf.labels)
+    margin = float(read_export_report(args.model)["rescore_margin"])
     rows = read_labelled(DataOptions(), [str(args.dev)], torch_clf.labels)
     stance_bearing = [i for i, g in enumerate(rows.gold) if g in ("conciliatory", "hardline")]
     results = []
     reference = None
+    fp32 = StanceClassifier(OnnxBackend(args.model / FP32_FILE), torch_clf.tokenizer, torch_clf.labels, max_length=torch_clf.max_length)
     for name, clf in (
         ("torch", torch_clf),
-        ("onnx int8 + fp32 near ties", StanceClassifier.from_pretrained(args.model, backend="onnx")),
-        ("onnx int8 alone", StanceClassifier.from_pretrained(args.model, backend="onnx", onnx_rescore=False)),
+        ("onnx fp32", fp32),
+        ("onnx int8 + fp32 near ties", StanceClassifier(NearTieRescorer(OnnxBackend(args.model / INT8_FILE), fp32.backend, margin), *same)),
+        ("onnx int8 alone", StanceClassifier(OnnxBackend(args.model / INT8_FILE), *same)),
     ):
         clf.predict_proba(rows.texts[:16], rows.previous[:16] if rows.previous else None)  # warm up
         started = time.perf_counter()

@@ -30,6 +30,11 @@ def export(cfg: DictConfig) -> dict[str, Any]:
             f"int8 with near ties (top-two logit gap < {report['rescore_margin']:.3f}, {report['rescored_share']:.1%} of sentences) "
             f"scored again in fp32: labels agree with torch on {report['label_agreement_int8_rescored']:.2%}"
         )
+        if not report["int8_used"]:
+            print(
+                f"stance: note: int8 is too noisy for this model ({report['rescored_share']:.0%} near ties, each scored twice): "
+                "predict.backend=onnx will run the fp32 graph, model.onnx"
+            )
     return report
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -96,8 +97,8 @@ def test_near_ties_are_scored_again_with_the_exact_backend():
 def test_onnx_export_measures_int8_noise_and_the_backend_uses_it(tiny_classifier_dir, tmp_path):
     import shutil
 
-    from stance.inference.onnx_backend import FP32_FILE, INT8_FILE, NearTieRescorer, OnnxBackend
-    from stance.inference.onnx_export import export_onnx
+    from stance.inference.onnx_backend import FP32_FILE, INT8_FILE, REPORT_FILE, NearTieRescorer, OnnxBackend
+    from stance.inference.onnx_export import MAX_RESCORED_SHARE, export_onnx
 
     folder = tmp_path / "model"
     shutil.copytree(tiny_classifier_dir, folder)
@@ -107,12 +108,21 @@ def test_onnx_export_measures_int8_noise_and_the_backend_uses_it(tiny_classifier
     assert report["label_agreement_model.onnx"] == 1.0
     assert report["rescore_margin"] > 0 and 0 <= report["rescored_share"] <= 1
     assert report["label_agreement_int8_rescored"] >= report["label_agreement_model.int8.onnx"]
+    assert report["int8_used"] == (report["rescored_share"] <= MAX_RESCORED_SHARE)
 
+    def set_int8_used(used: bool) -> None:
+        saved = json.loads((folder / REPORT_FILE).read_text())
+        (folder / REPORT_FILE).write_text(json.dumps({**saved, "int8_used": used}))
+
+    set_int8_used(True)
     torch_clf = StanceClassifier.from_pretrained(folder)
     onnx_clf = StanceClassifier.from_pretrained(folder, backend="onnx")
     assert isinstance(onnx_clf.backend, NearTieRescorer)
     bare = StanceClassifier.from_pretrained(folder, backend="onnx", onnx_rescore=False)
     assert isinstance(bare.backend, OnnxBackend) and bare.backend.path.name == INT8_FILE
+    set_int8_used(False)  # export found int8 too noisy to save time: the fp32 graph runs
+    noisy = StanceClassifier.from_pretrained(folder, backend="onnx")
+    assert isinstance(noisy.backend, OnnxBackend) and noisy.backend.path.name == FP32_FILE
     assert onnx_clf.labels == torch_clf.labels
     # fp32 ONNX reproduces torch's logits, batch by batch, through the parallel path
     fp32 = StanceClassifier(OnnxBackend(folder / FP32_FILE, workers=2), torch_clf.tokenizer, torch_clf.labels)

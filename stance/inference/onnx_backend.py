@@ -46,11 +46,16 @@ class OnnxBackend:
 
     @classmethod
     def load(cls, folder: Path, rescore: bool = True, workers: int | None = None) -> OnnxBackend | NearTieRescorer:
-        """The int8 graph (re-scoring near ties with fp32 when export saved a margin), else the fp32 one."""
+        """The int8 graph (re-scoring near ties with fp32 when export saved a margin), else the fp32 one.
+
+        The fp32 graph is used also when export found the int8 graph too noisy to save time
+        (`int8_used: false` in onnx_export.json: most sentences were near ties).
+        """
         int8, fp32 = folder / INT8_FILE, folder / FP32_FILE
-        if int8.exists():
+        report = read_export_report(folder)
+        if int8.exists() and not (report.get("int8_used") is False and fp32.exists()):
             fast = cls(int8, workers)
-            margin = read_export_report(folder).get("rescore_margin")
+            margin = report.get("rescore_margin")
             if rescore and margin and fp32.exists():
                 return NearTieRescorer(fast, cls(fp32, workers), float(margin))
             return fast
