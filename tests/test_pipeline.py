@@ -226,7 +226,10 @@ def test_three_way_model_reports_the_binary_headline_and_the_three_way_view(smok
     side = clf.side_proba([r["text"] for r in rows])
     np.testing.assert_allclose(side, [[float(r["p_conciliatory"]), float(r["p_hardline"])] for r in rows], atol=1e-5)
     gold = [("conciliatory", "hardline").index(r["gold"]) for r in rows]
-    if len(set(gold)) == 2:
+    pos, neg = side[np.array(gold) == 1, 1], side[np.array(gold) == 0, 1]
+    # the tiny random model scores some sentences within float noise of each other: compare only where no
+    # positive-negative pair is that close, else a different batch composition can reorder the pair
+    if len(pos) and len(neg) and np.min(np.abs(pos[:, None] - neg[None, :])) > 1e-5:
         assert metrics["roc_auc"] == pytest.approx(roc_auc_score(gold, side[:, 1]), abs=1e-5)
     # the three-way view: predict's own labels against every row, neutral ones included
     with (eval_dir / "predictions_three_way.csv").open() as handle:

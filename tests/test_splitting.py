@@ -56,3 +56,14 @@ def test_too_few_documents_is_a_clear_error():
 def test_ratios_must_add_up():
     with pytest.raises(StanceError, match="add up"):
         assign_splits({f"d{i}": Counter(a=1) for i in range(9)}, {"train": 0.5, "validation": 0.1, "test": 0.1}, 0)
+
+
+def test_large_documents_spread_over_every_split_instead_of_filling_train_first():
+    # 30 long documents of one kind (e.g. whole addresses) and 300 short ones of another: before the
+    # shortfall was relative, every long document went to train, leaving validation and test without that kind
+    docs = {f"long{i}": Counter({"ab"[i % 2]: 50}) for i in range(30)}
+    docs.update({f"short{i}": Counter({"ab"[i % 2]: 5}) for i in range(300)})
+    assignment = assign_splits(docs, RATIOS, 7)
+    for split, ratio in RATIOS.items():
+        long_docs = sum(1 for d, s in assignment.items() if s == split and d.startswith("long"))
+        assert abs(long_docs - ratio * 30) <= 1.5, (split, long_docs)

@@ -141,9 +141,10 @@ def prepare_dataset(opts: DataOptions) -> PrepareResult:
             where="data.inputs",
             fix=f"add rows of the other labels ({scheme.allowed()})",
         )
+    # stratified by label within origin (corpus, real text, news, ...): each split holds every kind of text
     doc_labels: dict[str, Counter[str]] = defaultdict(Counter)
     for s in labelled:
-        doc_labels[s.doc_id][s.label] += 1
+        doc_labels[s.doc_id][f"{s.metadata.get('origin', '')}/{s.label}"] += 1
     assignment = assign_splits(doc_labels, opts.ratios, opts.seed)
 
     by_split: dict[str, list[_Sentence]] = {name: [] for name in SPLITS if opts.ratios.get(name, 0) > 0}

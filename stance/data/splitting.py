@@ -12,10 +12,15 @@ from stance.errors import StanceError
 def assign_splits(doc_labels: Mapping[str, Counter[str]], ratios: Mapping[str, float], seed: int) -> dict[str, str]:
     """Map each document id to a split name.
 
-    Documents are placed largest first (ties in a seeded random order) into the split whose
-    label counts fall furthest short of `ratio * total` for the labels this document holds.
-    With one sentence per document this reproduces exact stratification to within one sentence
-    per label and split; with larger documents it is as close as whole documents allow.
+    `doc_labels` counts each document's sentences per stratum (a label, or a label within an
+    origin). Documents are placed largest first (ties in a seeded random order) into the split
+    whose counts fall furthest short of `ratio * (what has been placed so far, this document
+    included)` for the strata this document holds. With one sentence per document this reproduces
+    exact stratification to within one sentence per stratum and split; with larger documents it
+    is as close as whole documents allow. The target grows with what has been placed, so large
+    documents spread over every split in proportion: measured against the final totals instead,
+    train kept the larger shortfall until it held 70% of everything, and every long document (whole
+    addresses, news articles) went to train, leaving validation and test the short ones alone.
     """
     active = {name: r for name, r in ratios.items() if r > 0}
     if abs(sum(ratios.values()) - 1.0) > 1e-6:
@@ -33,7 +38,6 @@ def assign_splits(doc_labels: Mapping[str, Counter[str]], ratios: Mapping[str, f
     totals: Counter[str] = Counter()
     for counts in doc_labels.values():
         totals.update(counts)
-    target = {s: {label: r * n for label, n in totals.items()} for s, r in active.items()}
     have = {s: Counter() for s in active}
     size_target = {s: r * sum(totals.values()) for s, r in active.items()}
 
@@ -41,6 +45,7 @@ def assign_splits(doc_labels: Mapping[str, Counter[str]], ratios: Mapping[str, f
     random.Random(seed).shuffle(order)
     order.sort(key=lambda d: -sum(doc_labels[d].values()))
 
+    placed: Counter[str] = Counter()  # sentences per stratum placed so far, over all splits
     assignment: dict[str, str] = {}
     for position, doc in enumerate(order):
         counts = doc_labels[doc]
@@ -50,13 +55,15 @@ def assign_splits(doc_labels: Mapping[str, Counter[str]], ratios: Mapping[str, f
             # keep every split non-empty when documents are scarce
             choice = max(empty, key=lambda s: size_target[s])
         else:
+            size_after = sum(placed.values()) + sum(counts.values())
 
-            def score(s: str, counts: Counter[str] = counts) -> tuple[float, float]:
-                label_gap = sum(c * (target[s][label] - have[s][label]) / max(totals[label], 1) for label, c in counts.items())
-                size_gap = (size_target[s] - sum(have[s].values())) / max(size_target[s], 1e-9)
+            def score(s: str, counts: Counter[str] = counts, size_after: int = size_after) -> tuple[float, float]:
+                label_gap = sum(c * (active[s] * (placed[label] + c) - have[s][label]) / max(totals[label], 1) for label, c in counts.items())
+                size_gap = (active[s] * size_after - sum(have[s].values())) / max(size_target[s], 1e-9)
                 return (label_gap, size_gap)
 
             choice = max(active, key=score)
         assignment[doc] = choice
         have[choice].update(counts)
+        placed.update(counts)
     return assignment
