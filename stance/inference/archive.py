@@ -254,7 +254,10 @@ def score_archive(
             "text_column": text_column,
         },
         batch_size=1,
-        compute=ray.data.ActorPoolStrategy(size=ray_options.actors),
+        # one unit in flight per actor: units are whole files, and Ray's default of several queued per actor let the
+        # first actor that was ready take every unit of a small archive while the others idled (measured: 2 units,
+        # 2 actors, twice the time of one process)
+        compute=ray.data.ActorPoolStrategy(size=ray_options.actors, max_tasks_in_flight_per_actor=1),
         num_cpus=ray_options.cpus_per_actor,
     )
     with tqdm(total=len(todo), desc="units", unit="unit", disable=None) as bar:
