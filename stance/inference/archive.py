@@ -34,7 +34,7 @@ from typing import Any
 
 from stance.data.readers import RAW_SUFFIXES, TABLE_SUFFIXES
 from stance.errors import StanceError
-from stance.inference.scoring import ON_ERROR, OUTPUT_FIELDS, RayOptions
+from stance.inference.scoring import ON_ERROR, RayOptions, pass_through
 
 RUN_FILE = "_run.json"
 
@@ -100,13 +100,7 @@ def read_unit(unit: dict[str, Any], text_column: str) -> dict[str, Any]:
             for raw in read_sentences([path], columns, column_keys={"text": "predict.text_column"}):
                 if not isinstance(raw.text, str) or not raw.text.strip():
                     raise StanceError(f"field '{text_column}' is empty", where=f"{path} row {raw.row}", fix="fill it in or delete the row")
-                passed = {}
-                for name, value in raw.record.items():
-                    if name == text_column:
-                        continue
-                    if name in OUTPUT_FIELDS or name.startswith("p_") or name in ("sentence_index", "source"):
-                        name = f"input_{name}"
-                    passed[name] = value
+                passed, _ = pass_through(raw.record, text_column, written=("sentence_index", "source"))
                 position[raw.doc_id] = position.get(raw.doc_id, 0) + 1
                 rows.append(
                     {

@@ -134,6 +134,23 @@ def _line_records(text: str) -> list[dict[str, Any]]:
     return [{"id": i, "text": t.strip()} for i, t in enumerate(text.splitlines(), start=1) if t.strip()]
 
 
+def pass_through(record: dict[str, Any], text_column: str, written: Sequence[str] = ()) -> tuple[dict[str, Any], set[str]]:
+    """An input row's own columns for the output (the text column left out), and the names that clash.
+
+    A column named like a field stance-predict writes (`OUTPUT_FIELDS`, `p_<label>`, or `written`)
+    is kept as `input_<name>`.
+    """
+    passed, clashes = {}, set()
+    for name, value in record.items():
+        if name == text_column:
+            continue
+        if name in OUTPUT_FIELDS or name.startswith("p_") or name in written:
+            clashes.add(name)
+            name = f"input_{name}"
+        passed[name] = value
+    return passed, clashes
+
+
 def _table_records(path: Path, text_column: str) -> Inputs:
     columns = Columns(text=text_column, label="")
     records, renamed = [], set()
@@ -141,14 +158,8 @@ def _table_records(path: Path, text_column: str) -> Inputs:
     for row in read_sentences([str(path)], columns, column_keys=keys):
         if not isinstance(row.text, str) or not row.text.strip():
             raise StanceError(f"field '{text_column}' is empty", where=f"{path} row {row.row}", fix="fill it in or delete the row")
-        passed = {}
-        for name, value in row.record.items():
-            if name == text_column:
-                continue
-            if name in OUTPUT_FIELDS or name.startswith("p_"):
-                renamed.add(name)
-                name = f"input_{name}"
-            passed[name] = value
+        passed, clashes = pass_through(row.record, text_column)
+        renamed |= clashes
         records.append({**passed, "type": "sentence", "id": row.row, "doc_id": row.doc_id, "text": row.text.strip(), "previous": row.previous})
     return Inputs(records, [], sorted(renamed))
 
