@@ -1,10 +1,12 @@
 """Which validation rows should fit the temperature? ECE on the test split and the real-text dev set for each choice.
 
 A trained model's temperature is fitted on its validation split. The split mixes the bundled corpus
-with real 19th-century prose, and a single temperature fitted on the mixture can leave real prose
-miscalibrated. This script scores the validation split once and fits the temperature on all of it,
-on its real-text rows only, and on its corpus rows only, then reports the expected calibration error
-(binary view, 15 bins) that each temperature gives on the test split (by origin) and on the dev set.
+with real 19th-century prose and news, and a single temperature fitted on the mixture can leave real
+prose miscalibrated. This script scores the validation split once and fits a three-way temperature
+on all of it, on its real-text rows and on its corpus rows, and the binary view's own temperature
+(`fit_side_temperature`, what `eval.calibrate_on` chooses) on real rows, real and news rows, and every
+stance-bearing row; then it reports the expected calibration error (binary view, 15 bins) that each
+gives on the test split (by origin) and on the dev set.
 
     python scripts/calibration_check.py --run outputs/runs/<run>
 """
@@ -33,7 +35,7 @@ def main() -> None:
     from stance.data.dataset import DataOptions, SplitRatios, load_prepared
     from stance.data.readers import Columns
     from stance.evaluation.rows import LabelledRows, read_labelled
-    from stance.modeling.calibration import expected_calibration_error, fit_temperature, scaled_probabilities
+    from stance.modeling.calibration import expected_calibration_error, fit_side_temperature, fit_temperature
 
     config = yaml.safe_load((args.run / "config.yaml").read_text(encoding="utf-8"))
     data_cfg = dict(config["data"])
@@ -53,10 +55,15 @@ def main() -> None:
     origin = np.array(validation.meta.get("origin", [""] * len(validation.texts)))
     choices = {"all validation rows": np.ones(len(origin), bool), "real-text rows": origin == "real", "corpus rows": origin != "real"}
     temperatures = {name: fit_temperature(v_logits[mask], v_gold[mask]) for name, mask in choices.items() if mask.sum() >= 20}
+    rows_of = {}
+    for origins in (("real",), ("real", "written_news"), ()):
+        fit = fit_side_temperature(v_logits, v_gold, labels, [str(o) for o in origin], origins)
+        name = f"binary view, eval.calibrate_on=[{', '.join(origins)}]"
+        temperatures[name], rows_of[name] = fit["side_temperature"], fit["side_temperature_rows"]
 
     def side_ece(rows: LabelledRows, raw: np.ndarray, temperature: float, mask: np.ndarray | None = None) -> float:
         keep = np.array([g in clf.sides for g in rows.gold]) & (mask if mask is not None else True)
-        proba = clf.side_view(scaled_probabilities(raw[keep], temperature))
+        proba = clf.side_probabilities(raw[keep], temperature)
         gold = np.array([clf.sides.index(g) for g, k in zip(rows.gold, keep) if k])
         return expected_calibration_error(proba, gold, 15)
 
@@ -67,7 +74,7 @@ def main() -> None:
         table.append(
             {
                 "fitted on": name,
-                "rows": int(choices[name].sum()),
+                "rows": int(choices[name].sum()) if name in choices else rows_of[name],
                 "temperature": round(temperature, 3),
                 "test ECE": round(side_ece(test, t_logits, temperature), 4),
                 "test ECE (corpus rows)": round(side_ece(test, t_logits, temperature, t_origin != "real"), 4),

@@ -217,6 +217,8 @@ def test_three_way_model_reports_the_binary_headline_and_the_three_way_view(smok
     assert clf.labels == ("conciliatory", "hardline", "neutral")
     settings = json.loads((Path(result["model_dir"]) / "stance.json").read_text())
     assert 0 < settings["no_side_threshold"] < 1 and clf.no_side_threshold == settings["no_side_threshold"]
+    # the binary view's own temperature is saved with the model and applied by side_proba (below)
+    assert settings["side_temperature"] > 0 and clf.side_temperature == settings["side_temperature"]
     eval_dir = Path(result["run_dir"]) / "eval-test"
     metrics = json.loads((eval_dir / "metrics.json").read_text())
     # the headline: conciliatory vs hardline on the stance-bearing rows, from the renormalised binary view
@@ -224,12 +226,13 @@ def test_three_way_model_reports_the_binary_headline_and_the_three_way_view(smok
         rows = list(csv.DictReader(handle))
     assert {r["gold"] for r in rows} <= {"conciliatory", "hardline"} and len(metrics["confusion_matrix"]) == 2
     side = clf.side_proba([r["text"] for r in rows])
-    np.testing.assert_allclose(side, [[float(r["p_conciliatory"]), float(r["p_hardline"])] for r in rows], atol=1e-5)
+    # batch composition moves the tiny random model's logits by ~1e-5, which a side temperature below 1 magnifies
+    np.testing.assert_allclose(side, [[float(r["p_conciliatory"]), float(r["p_hardline"])] for r in rows], atol=2e-4)
     gold = [("conciliatory", "hardline").index(r["gold"]) for r in rows]
     pos, neg = side[np.array(gold) == 1, 1], side[np.array(gold) == 0, 1]
     # the tiny random model scores some sentences within float noise of each other: compare only where no
     # positive-negative pair is that close, else a different batch composition can reorder the pair
-    if len(pos) and len(neg) and np.min(np.abs(pos[:, None] - neg[None, :])) > 1e-5:
+    if len(pos) and len(neg) and np.min(np.abs(pos[:, None] - neg[None, :])) > 2e-4:
         assert metrics["roc_auc"] == pytest.approx(roc_auc_score(gold, side[:, 1]), abs=1e-5)
     # the three-way view: predict's own labels against every row, neutral ones included
     with (eval_dir / "predictions_three_way.csv").open() as handle:

@@ -47,6 +47,7 @@ class EvalOptions:
     bootstrap_resamples: int = 1000
     confidence_level: float = 0.95
     calibration_bins: int = 15
+    calibrate_on: list[str] = field(default_factory=lambda: ["real"])
     target_accuracy: float = 0.9
     baselines: bool = True
     plots: bool = True
@@ -95,21 +96,25 @@ def evaluate_classifier(
         raise StanceError("no sentence of the split takes a side", fix="evaluate on rows labelled conciliatory or hardline")
     side_rows = rows.subset(stance_rows)
     y = side_rows.gold_ids(labels)
-    raw = classifier.side_view(scaled_probabilities(logits_all[stance_rows], 1.0))
-    proba = classifier.side_view(full[stance_rows])
+    raw = classifier.side_probabilities(logits_all[stance_rows], 1.0)
+    proba = classifier.side_probabilities(logits_all[stance_rows])
     pred = proba.argmax(axis=1)
 
     metrics = classification_metrics(y, proba, labels)
     metrics["ci"] = bootstrap_ci(y, pred, k, opts.bootstrap_resamples, opts.confidence_level, seed)
     metrics["calibration"] = {
         "temperature": classifier.temperature,
+        "side_temperature": classifier.side_temperature,
         "bins": opts.calibration_bins,
         "ece_before": expected_calibration_error(raw, y, opts.calibration_bins),
         "ece_after": expected_calibration_error(proba, y, opts.calibration_bins),
     }
     if validation_calibration:
-        metrics["calibration"]["validation_ece_before"] = validation_calibration.get("validation_ece_before")
-        metrics["calibration"]["validation_ece_after"] = validation_calibration.get("validation_ece_after")
+        # the binary view's figures where it has a temperature of its own: those are what this section measures
+        side = "side_" if "validation_side_ece_before" in validation_calibration else ""
+        metrics["calibration"]["validation_ece_before"] = validation_calibration.get(f"validation_{side}ece_before")
+        metrics["calibration"]["validation_ece_after"] = validation_calibration.get(f"validation_{side}ece_after")
+        metrics["calibration"]["side_temperature_fitted_on"] = validation_calibration.get("side_temperature_fitted_on")
     curve = coverage_curve(y, proba)
     metrics["abstention"] = {
         "target_accuracy": opts.target_accuracy,

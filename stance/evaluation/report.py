@@ -99,10 +99,18 @@ def render_markdown(m: dict[str, Any]) -> str:
         if "hard_cases" in m:
             out += ["", f"Hard cases: the {m['hard_cases']['n']} sentences tagged negation, contrast, sarcasm, ... (breakdown by tag below)."]
     cal = m["calibration"]
-    out += ["", "## Calibration", "", f"Temperature scaling (fitted on the validation split): T = {cal['temperature']:.3f}.", ""]
+    side_t = cal.get("side_temperature")
+    scaling = f"Temperature scaling (fitted on the validation split): T = {cal['temperature']:.3f}."
+    if side_t is not None:
+        scaling += (
+            f" The binary view (conciliatory vs hardline, which the figures below measure) has its own, T = {side_t:.3f}, "
+            f"fitted on {cal.get('side_temperature_fitted_on') or 'validation rows'} of the validation split."
+        )
+    out += ["", "## Calibration", "", scaling, ""]
     out += ["| split | ECE before | ECE after |", "|---|---|---|", f"| {m['split']} | {cal['ece_before']:.4f} | {cal['ece_after']:.4f} |"]
-    if "validation_ece_before" in cal:
-        out.append(f"| validation | {cal['validation_ece_before']:.4f} | {cal['validation_ece_after']:.4f} |")
+    if cal.get("validation_ece_before") is not None:
+        which = "validation (the rows that fitted it)" if side_t is not None else "validation"
+        out.append(f"| {which} | {cal['validation_ece_before']:.4f} | {cal['validation_ece_after']:.4f} |")
     out += [
         "",
         "The temperature minimises validation log loss; ECE with 15 bins on a few hundred sentences moves by a few",

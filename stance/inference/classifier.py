@@ -5,7 +5,9 @@ What each kind of model returns:
 - `predict_proba(texts)`: calibrated probabilities, one column per label of the model, in
   `clf.labels` order (saved with the model): two columns for a binary model, three for a model
   with `neutral`. `side_proba(texts)` is the binary view: conciliatory vs hardline, renormalised
-  over the two stances (for a binary model, the same as `predict_proba`).
+  over the two stances and scaled by the model's `side_temperature` (fitted on real-prose
+  validation rows, see `stance.modeling.calibration.fit_side_temperature`; for a binary model it
+  differs from `predict_proba` only by that temperature).
 - `predict(texts)`: one label per text. A sentence that takes no side is `neutral`: a model with
   `neutral` says so when p(neutral) reaches its `no_side_threshold` (fitted on validation when it
   was trained), and any model says so for a news line that is not content (a dateline, byline or
@@ -84,6 +86,7 @@ class StanceClassifier:
         labels: Sequence[str],
         *,
         temperature: float = 1.0,
+        side_temperature: float | None = None,
         max_length: int = 128,
         batch_size: int = 64,
         min_confidence: float | None = None,
@@ -95,6 +98,8 @@ class StanceClassifier:
         self.tokenizer = tokenizer
         self.labels = tuple(labels)
         self.temperature = float(temperature)
+        # the binary view's own temperature (None: the same as `temperature`)
+        self.side_temperature = None if side_temperature is None else float(side_temperature)
         self.max_length = int(max_length)
         self.batch_size = int(batch_size)
         self.min_confidence = min_confidence
@@ -147,6 +152,7 @@ class StanceClassifier:
             tokenizer,
             labels,
             temperature=settings.get("temperature", 1.0),
+            side_temperature=settings.get("side_temperature"),
             max_length=settings.get("max_length", 128),
             batch_size=batch_size,
             min_confidence=min_confidence if min_confidence is not None else settings.get("min_confidence"),
@@ -223,12 +229,15 @@ class StanceClassifier:
 
     def side_proba(self, texts: str | Sequence[str], previous: Sequence[str] | None = None) -> np.ndarray:
         """Conciliatory vs hardline, renormalised over the two stances: columns in `self.sides` order."""
-        return self.side_view(self.predict_proba(texts, previous))
+        batch = [texts] if isinstance(texts, str) else list(texts)
+        return self.side_probabilities(self.logits(batch, previous))
 
-    def side_view(self, proba: np.ndarray) -> np.ndarray:
+    def side_probabilities(self, logits: np.ndarray, temperature: float | None = None) -> np.ndarray:
+        """The binary view of raw logits: softmax over the side columns at `temperature` (default: the model's side temperature)."""
+        if temperature is None:
+            temperature = self.temperature if self.side_temperature is None else self.side_temperature
         columns = [self.labels.index(n) for n in self.sides]
-        sides = proba[:, columns]
-        return sides / np.clip(sides.sum(axis=1, keepdims=True), 1e-12, None)
+        return scaled_probabilities(np.asarray(logits)[:, columns], temperature)
 
     @overload
     def predict(self, texts: str, previous: Sequence[str] | None = None) -> str: ...

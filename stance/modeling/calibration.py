@@ -89,3 +89,40 @@ def fit_no_side_threshold(proba: np.ndarray, labels_true: np.ndarray, labels: tu
         "validation_three_way_macro_f1": float(max(scores)),
         "validation_three_way_macro_f1_argmax": float(f1_score(labels_true, proba.argmax(axis=1), average="macro")),
     }
+
+
+def fit_side_temperature(
+    logits: np.ndarray,
+    labels_true: np.ndarray,
+    labels: tuple[str, ...],
+    origins: list[str],
+    calibrate_on: tuple[str, ...],
+    n_bins: int = 15,
+    min_rows: int = 30,
+) -> dict[str, object]:
+    """The temperature of the binary view (conciliatory vs hardline), fitted on the stance-bearing validation rows of `calibrate_on` origins.
+
+    The binary view renormalises over the two sides, so it is softmax(side logits / T): a
+    temperature of its own, fitted on the probability it scales. Real prose is read less surely than
+    the bundled corpus, so a temperature fitted on the whole mixed validation split leaves real prose
+    over-confident; fitting on the origin users score corrects that (docs/results.md). Falls back to
+    every stance-bearing row when fewer than `min_rows` have those origins (`side_temperature_rows`
+    says which was used).
+    """
+    sides = [i for i, name in enumerate(labels) if name != "neutral"]
+    stance = np.isin(labels_true, sides)
+    chosen = stance & np.isin(np.asarray(origins, dtype=object), list(calibrate_on)) if calibrate_on else stance
+    used = ", ".join(calibrate_on) + " rows" if calibrate_on else "every stance-bearing row"
+    if chosen.sum() < min_rows:
+        used = f"every stance-bearing row ({int(chosen.sum())} of origin {', '.join(calibrate_on)}: fewer than {min_rows})"
+        chosen = stance
+    side_logits = np.asarray(logits, dtype=np.float64)[:, sides]
+    side_gold = np.searchsorted(sides, np.asarray(labels_true)[chosen])
+    temperature = fit_temperature(side_logits[chosen], side_gold)
+    return {
+        "side_temperature": temperature,
+        "side_temperature_rows": int(chosen.sum()),
+        "side_temperature_fitted_on": used,
+        "validation_side_ece_before": expected_calibration_error(scaled_probabilities(side_logits[chosen], 1.0), side_gold, n_bins),
+        "validation_side_ece_after": expected_calibration_error(scaled_probabilities(side_logits[chosen], temperature), side_gold, n_bins),
+    }

@@ -59,7 +59,7 @@ def publish_run(
     from stance.evaluation.running import evaluate_running
     from stance.inference.backends import TorchBackend
     from stance.inference.classifier import StanceClassifier
-    from stance.modeling.calibration import calibrate, fit_no_side_threshold, scaled_probabilities
+    from stance.modeling.calibration import calibrate, fit_no_side_threshold, fit_side_temperature, scaled_probabilities
     from stance.modeling.settings import write_settings
     from stance.runs.atomic import atomic_directory
     from stance.runs.folders import mark_latest, provenance
@@ -82,6 +82,9 @@ def publish_run(
         gold = validation.gold_ids(labels)
         calibration = calibrate(logits, gold, evaluation.calibration_bins)
         clf.temperature = calibration["temperature"]
+        origins = [str(o or "") for o in validation.meta.get("origin", [""] * len(validation.texts))]
+        calibration.update(fit_side_temperature(logits, gold, labels, origins, tuple(evaluation.calibrate_on), evaluation.calibration_bins))
+        clf.side_temperature = calibration["side_temperature"]
         if "neutral" in labels:
             # the same validation scores decide when a sentence takes no side (three-way macro-F1 at its best)
             calibration.update(fit_no_side_threshold(scaled_probabilities(logits, clf.temperature), gold, labels))
@@ -96,6 +99,7 @@ def publish_run(
         outcome.tokenizer.save_pretrained(model_dir)
         settings = {
             "temperature": clf.temperature,
+            "side_temperature": clf.side_temperature,
             "max_length": model.max_length,
             "labels": list(labels),
             "min_confidence": None,
