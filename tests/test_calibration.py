@@ -6,6 +6,7 @@ from scipy.special import softmax
 
 from stance.modeling.calibration import (
     calibrate,
+    calibration_rows,
     expected_calibration_error,
     fit_side_temperature,
     fit_temperature,
@@ -91,6 +92,15 @@ def test_too_few_rows_of_the_chosen_origins_fall_back_to_every_stance_bearing_ro
     fit = fit_side_temperature(logits, gold, THREE, origins, ("real",), min_rows=30)
     assert fit["side_temperature_rows"] == 610
     assert "fewer than 30" in fit["side_temperature_fitted_on"]
+
+
+def test_calibration_rows_keep_the_eligible_rows_of_the_chosen_origins():
+    origins = ["real", "bundled", "real", "written_news", ""]
+    eligible = np.array([True, True, False, True, True])
+    rows, words = calibration_rows(origins, ("real", "written_news"), eligible, min_rows=2)
+    assert rows.tolist() == [True, False, False, True, False] and words == "the real, written_news rows"
+    rows, words = calibration_rows(origins, (), eligible)
+    assert rows.tolist() == eligible.tolist() and words == "every row"
 
 
 def test_side_proba_uses_the_side_temperature_and_predict_proba_keeps_its_own(tiny_model_dir):

@@ -219,6 +219,9 @@ def test_three_way_model_reports_the_binary_headline_and_the_three_way_view(smok
     assert 0 < settings["no_side_threshold"] < 1 and clf.no_side_threshold == settings["no_side_threshold"]
     # the binary view's own temperature is saved with the model and applied by side_proba (below)
     assert settings["side_temperature"] > 0 and clf.side_temperature == settings["side_temperature"]
+    # the smoke data has no real-prose rows: both were fitted on every validation row, and the run says so
+    run_metrics = json.loads((Path(result["run_dir"]) / "metrics.json").read_text())["calibration"]
+    assert "fewer than 30" in run_metrics["no_side_threshold_fitted_on"] and "fewer than 30" in run_metrics["side_temperature_fitted_on"]
     eval_dir = Path(result["run_dir"]) / "eval-test"
     metrics = json.loads((eval_dir / "metrics.json").read_text())
     # the headline: conciliatory vs hardline on the stance-bearing rows, from the renormalised binary view

@@ -136,6 +136,8 @@ def evaluate_classifier(
     metrics["model_labels"] = list(classifier.labels)
     metrics["split"] = title
     if no_side is not None:
+        no_side["threshold"] = classifier.no_side_threshold
+        no_side["threshold_fitted_on"] = (validation_calibration or {}).get("no_side_threshold_fitted_on")
         metrics["no_side"] = no_side
     if documents is not None:
         metrics["documents"] = documents

@@ -136,7 +136,7 @@ def render_markdown(m: dict[str, Any]) -> str:
             f"The headline above is conciliatory vs hardline on the sentences whose gold label takes a side. Over all {ns['n']} sentences, "
             f"`predict`'s labels (neutral for a sentence that takes no side) reach three-way macro-F1 {_num(ns['macro_f1'])} ({interval}); "
             f"{_pct(ns['no_side_given_a_side'])} of the {ns['no_side_sentences']} sentences that take no side were given one, "
-            f"and {_pct(ns['side_taken_as_no_side'])} of those that take a side were called neutral.",
+            f"and {_pct(ns['side_taken_as_no_side'])} of those that take a side were called neutral.{_threshold_note(ns)}",
             "",
             "| gold \\ predicted | " + " | ".join(ns["labels"]) + " |",
             "|---|" + "---|" * len(ns["labels"]),
@@ -234,3 +234,10 @@ def write_reports(folder: Path, metrics: dict[str, Any]) -> tuple[Path, Path]:
     html_path = folder / "report.html"
     html_path.write_text(_markdown_to_html(md, folder), encoding="utf-8")
     return md_path, html_path
+
+
+def _threshold_note(ns: dict[str, Any]) -> str:
+    if ns.get("threshold") is None:
+        return ""
+    where = f", fitted on {ns['threshold_fitted_on']} of the validation split" if ns.get("threshold_fitted_on") else ""
+    return f" A sentence takes no side once p(neutral) reaches {ns['threshold']:.3f}{where}."

@@ -91,6 +91,21 @@ def fit_no_side_threshold(proba: np.ndarray, labels_true: np.ndarray, labels: tu
     }
 
 
+def calibration_rows(origins: list[str], calibrate_on: tuple[str, ...], eligible: np.ndarray, min_rows: int = 30) -> tuple[np.ndarray, str]:
+    """The eligible validation rows of the `calibrate_on` origins, and what they are in words.
+
+    Every eligible row when `calibrate_on` is empty or fewer than `min_rows` rows have those origins
+    (a user's own data may have no origin column); the words say so.
+    """
+    eligible = np.asarray(eligible, dtype=bool)
+    if not calibrate_on:
+        return eligible, "every row"
+    chosen = eligible & np.isin(np.asarray(origins, dtype=object), list(calibrate_on))
+    if chosen.sum() < min_rows:
+        return eligible, f"every row ({int(chosen.sum())} of origin {', '.join(calibrate_on)}: fewer than {min_rows})"
+    return chosen, f"the {', '.join(calibrate_on)} rows"
+
+
 def fit_side_temperature(
     logits: np.ndarray,
     labels_true: np.ndarray,
@@ -105,24 +120,17 @@ def fit_side_temperature(
     The binary view renormalises over the two sides, so it is softmax(side logits / T): a
     temperature of its own, fitted on the probability it scales. Real prose is read less surely than
     the bundled corpus, so a temperature fitted on the whole mixed validation split leaves real prose
-    over-confident; fitting on the origin users score corrects that (docs/results.md). Falls back to
-    every stance-bearing row when fewer than `min_rows` have those origins (`side_temperature_rows`
-    says which was used).
+    over-confident; fitting on the origin users score corrects that (docs/results.md).
     """
     sides = [i for i, name in enumerate(labels) if name != "neutral"]
-    stance = np.isin(labels_true, sides)
-    chosen = stance & np.isin(np.asarray(origins, dtype=object), list(calibrate_on)) if calibrate_on else stance
-    used = ", ".join(calibrate_on) + " rows" if calibrate_on else "every stance-bearing row"
-    if chosen.sum() < min_rows:
-        used = f"every stance-bearing row ({int(chosen.sum())} of origin {', '.join(calibrate_on)}: fewer than {min_rows})"
-        chosen = stance
+    chosen, used = calibration_rows(origins, calibrate_on, np.isin(labels_true, sides), min_rows)
     side_logits = np.asarray(logits, dtype=np.float64)[:, sides]
     side_gold = np.searchsorted(sides, np.asarray(labels_true)[chosen])
     temperature = fit_temperature(side_logits[chosen], side_gold)
     return {
         "side_temperature": temperature,
         "side_temperature_rows": int(chosen.sum()),
-        "side_temperature_fitted_on": used,
+        "side_temperature_fitted_on": f"{used} that take a side",
         "validation_side_ece_before": expected_calibration_error(scaled_probabilities(side_logits[chosen], 1.0), side_gold, n_bins),
         "validation_side_ece_after": expected_calibration_error(scaled_probabilities(side_logits[chosen], temperature), side_gold, n_bins),
     }
