@@ -6,7 +6,9 @@ prose miscalibrated. This script scores the validation split once and fits a thr
 on all of it, on its real-text rows and on its corpus rows, and the binary view's own temperature
 (`fit_side_temperature`, what `eval.calibrate_on` chooses) on real rows, real and news rows, and every
 stance-bearing row; then it reports the expected calibration error (binary view, 15 bins) that each
-gives on the test split (by origin) and on the dev set.
+gives on the test split (by origin) and on the dev set. With the same three choices of rows it fits
+the no-side threshold and reports the running-text yardstick at each (three-way macro-F1, no-side
+sentences given a side, document index MAE).
 
     python scripts/calibration_check.py --run outputs/runs/<run>
 """
@@ -34,8 +36,16 @@ def main() -> None:
     from stance import StanceClassifier
     from stance.data.dataset import DataOptions, SplitRatios, load_prepared
     from stance.data.readers import Columns
-    from stance.evaluation.rows import LabelledRows, read_labelled
-    from stance.modeling.calibration import expected_calibration_error, fit_side_temperature, fit_temperature
+    from stance.evaluation.rows import LabelledRows, held_out_running, read_labelled
+    from stance.evaluation.running import evaluate_running
+    from stance.modeling.calibration import (
+        calibration_rows,
+        expected_calibration_error,
+        fit_no_side_threshold,
+        fit_side_temperature,
+        fit_temperature,
+        scaled_probabilities,
+    )
 
     config = yaml.safe_load((args.run / "config.yaml").read_text(encoding="utf-8"))
     data_cfg = dict(config["data"])
@@ -91,6 +101,34 @@ def main() -> None:
             "dev ECE": round(side_ece(dev, d_logits, 1.0), 4),
         }
     )
+    if "neutral" in labels and config["eval"].get("running"):
+        scored: dict[tuple, np.ndarray] = {}
+        score = clf.logits
+
+        def remembered(texts, previous=None):  # each choice below scores the same sentences: once is enough
+            key = (tuple(texts), tuple(previous or ()))
+            if key not in scored:
+                scored[key] = score(texts, previous)
+            return scored[key]
+
+        clf.logits = remembered
+        running = held_out_running(config["eval"]["running"], [])
+        clf.temperature = fit_temperature(v_logits, v_gold)
+        for origins in (("real",), ("real", "written_news"), ()):
+            rows, words = calibration_rows([str(o) for o in origin], origins, np.ones(len(v_gold), dtype=bool))
+            fit = fit_no_side_threshold(scaled_probabilities(v_logits[rows], clf.temperature), v_gold[rows], labels)
+            clf.no_side_threshold = fit["no_side_threshold"]
+            m = evaluate_running(clf, running)
+            table.append(
+                {
+                    "no-side threshold fitted on": f"eval.calibrate_on=[{', '.join(origins)}] ({words}, {int(rows.sum())})",
+                    "threshold": clf.no_side_threshold,
+                    "running three-way F1": round(m["macro_f1"], 4),
+                    "running no-side given a side": round(m["no_side_given_a_side"], 4),
+                    "running sides taken as no side": round(m["side_taken_as_no_side"], 4),
+                    "running document index MAE": round(m["doc_index_mae"], 4),
+                }
+            )
     for row in table:
         print(json.dumps(row))
     if args.json:
