@@ -42,10 +42,11 @@ def main() -> None:
     from stance import StanceClassifier
     from stance.data.cleaning import is_news_line, strip_news_furniture
     from stance.data.dataset import DataOptions, SplitRatios, load_prepared
+    from stance.data.labels import index_of
     from stance.data.readers import Columns
     from stance.evaluation.metrics import bootstrap_ci, fast_macro_f1
     from stance.evaluation.rows import LabelledRows, read_labelled
-    from stance.evaluation.running import RunningText, document_index
+    from stance.evaluation.running import RunningText
 
     def data_of(run: Path) -> tuple[DataOptions, dict]:
         config = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8"))
@@ -126,9 +127,9 @@ def main() -> None:
         errors = []
         for doc in dict.fromkeys(running.doc_ids):
             idx = [i for i, d in enumerate(running.doc_ids) if d == doc]
-            g = document_index([running.gold[i] for i in idx])
+            g = index_of([running.gold[i] for i in idx])
             if g is not None:
-                p = document_index([names[i] for i in idx], [float(confidence[i]) for i in idx])
+                p = index_of([names[i] for i in idx], [float(confidence[i]) for i in idx])
                 errors.append(abs(g - (p or 0.0)))
         row["running_doc_index_mae"] = round(float(np.mean(errors)), 4)
         table.append(row)

@@ -83,7 +83,8 @@ def test_the_no_side_threshold_is_fitted_for_the_best_three_way_macro_f1():
 
 
 def test_the_running_text_scores_follow_their_definitions(tiny_model_dir, tmp_path):
-    from stance.evaluation.running import RunningText, document_index, evaluate_running
+    from stance.data.labels import index_of
+    from stance.evaluation.running import RunningText, evaluate_running
 
     rows = [
         {"doc_id": "d1", "text": "talks resume", "label": "conciliatory"},
@@ -103,7 +104,7 @@ def test_the_running_text_scores_follow_their_definitions(tiny_model_dir, tmp_pa
     c = 3.0 / (np.exp(0) * 2 + np.exp(3.0))  # noqa: F841  (the exact confidences come from the softmax below)
     p_side = np.exp(3.0) / (np.exp(3.0) + 2)
     # d1 gold: one of each side -> 0; predicted: hardline twice, conciliatory once, equal confidences -> 1/3
-    assert document_index(["conciliatory", "hardline", "neutral"]) == 0.0
+    assert index_of(["conciliatory", "hardline", "neutral"]) == 0.0
     per = m["per_document"]
     assert per["d1"]["gold_index"] == 0.0 and per["d1"]["predicted_index"] == pytest.approx(1 / 3)
     assert per["d2"]["gold_index"] == 1.0 and per["d2"]["predicted_index"] == pytest.approx(1.0)

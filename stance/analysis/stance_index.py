@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from stance.data.labels import index_of
+
 HARDLINE, CONCILIATORY = "hardline", "conciliatory"
 PERIODS = ("month", "quarter", "year")
 PRIOR_DOCUMENTS = 1.0  # weight of the prior pseudo-document, in documents
@@ -81,9 +83,8 @@ def _weights(sentences: Sequence[ScoredSentence]) -> tuple[float, float]:
 
 def stance_index(sentences: Sequence[ScoredSentence]) -> float:
     """Share hardline minus share conciliatory among stance-bearing sentences, confidence-weighted (NaN if none)."""
-    hard, conc = _weights(sentences)
-    total = hard + conc
-    return (hard - conc) / total if total else float("nan")
+    value = index_of([s.label for s in sentences], [s.confidence for s in sentences])
+    return float("nan") if value is None else value
 
 
 def document_interval(docs: list[tuple[float, float]], resamples: int, level: float, rng: np.random.Generator) -> tuple[float, float]:

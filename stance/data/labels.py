@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,20 @@ NEUTRAL = "neutral"
 """The label of a sentence that takes no side."""
 THREE_WAY = (*SIDES, NEUTRAL)
 """The three-way label set, in the order the reports print it."""
+
+
+def index_of(labels: Sequence[str], weights: Sequence[float] | None = None) -> float | None:
+    """The stance index: weighted share hardline minus share conciliatory among the labels that take a side.
+
+    From -1 (all conciliatory) to +1 (all hardline); neutral and uncertain labels do not vote; None
+    when nothing takes a side. The one definition behind `predict_document`, `stance-trend` and the
+    running-text yardstick.
+    """
+    weights = [1.0] * len(labels) if weights is None else weights
+    hard = sum(w for label, w in zip(labels, weights) if label == "hardline")
+    conc = sum(w for label, w in zip(labels, weights) if label == "conciliatory")
+    return (hard - conc) / (hard + conc) if hard + conc else None
+
 
 DROP = object()
 """Returned by `LabelScheme.normalise` for a known label that this label set leaves out."""

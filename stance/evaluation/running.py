@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from stance.data.labels import THREE_WAY
+from stance.data.labels import THREE_WAY, index_of
 from stance.errors import StanceError
 from stance.evaluation.metrics import bootstrap_ci, ci_text, fast_macro_f1
 
@@ -52,14 +52,6 @@ class RunningText:
             [r.get("previous", "") for r in rows],
             [r.get("origin", "") for r in rows],
         )
-
-
-def document_index(labels: list[str], weights: list[float] | None = None) -> float | None:
-    """Share hardline minus share conciliatory among the sentences that take a side (weighted); None when none does."""
-    weights = weights or [1.0] * len(labels)
-    hard = sum(w for lab, w in zip(labels, weights) if lab == "hardline")
-    conc = sum(w for lab, w in zip(labels, weights) if lab == "conciliatory")
-    return (hard - conc) / (hard + conc) if hard + conc else None
 
 
 def evaluate_running(classifier: Any, running: RunningText, out_dir: Path | None = None, seed: int = 0, resamples: int = 1000) -> dict[str, Any]:
@@ -117,8 +109,8 @@ def _documents(running: RunningText, decided: list[str], confidence: list[float]
         members[doc].append(i)
     per_document = {}
     for doc, index in members.items():
-        gold = document_index([running.gold[i] for i in index])
-        predicted = document_index([decided[i] for i in index], [confidence[i] for i in index])
+        gold = index_of([running.gold[i] for i in index])
+        predicted = index_of([decided[i] for i in index], [confidence[i] for i in index])
         per_document[doc] = {
             "origin": running.origins[index[0]],
             "sentences": len(index),

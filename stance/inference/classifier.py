@@ -27,7 +27,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from stance.data.labels import NEUTRAL
+from stance.data.labels import NEUTRAL, index_of
 from stance.errors import StanceError
 from stance.inference.backends import Backend, TorchBackend, parallel_context
 from stance.modeling.calibration import scaled_probabilities
@@ -336,6 +336,6 @@ class StanceClassifier:
         shares = {n: (w / total if total else 0.0) for n, w in weight.items()}
         stance = max(shares, key=shares.get) if total else NEUTRAL
         strongest = {n: sorted((p for p in predictions if p.label == n), key=lambda p: -p.confidence)[:top_k] for n in voting}
-        index = shares.get("hardline", 0.0) - shares.get("conciliatory", 0.0) if total else None
+        index = index_of([p.label for p in predictions], [p.confidence for p in predictions])
         bearing = sum(1 for p in predictions if p.label in weight)
         return DocumentPrediction(stance=stance, shares=shares, sentences=predictions, strongest=strongest, stance_bearing=bearing, index=index)
