@@ -220,56 +220,11 @@ def _refuse_dates(bad: list[tuple[str, str]], columns: TrendColumns, dates: Date
 
 def _check_table_columns(path: Path, columns: TrendColumns, by_manifest: bool) -> None:
     """The columns a table needs, named by the trend.columns key to set (its text column is checked by the reader)."""
-    present = _columns_of(path)
+    from stance.data.readers import table_columns
+
+    present = table_columns(path)
     needed = {"doc_id": columns.doc_id} if by_manifest else {"date": columns.date, "actor": columns.actor}
     _require(path, present, needed)
-
-
-def _columns_of(path: Path) -> list[str]:
-    """A table's column names (a JSON Lines file: every key any record has)."""
-    import csv
-    import io
-    import json
-
-    from stance.data.readers import read_text_file
-
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        try:
-            return list(pq.read_schema(path).names)
-        except (pa.ArrowException, OSError) as err:
-            raise StanceError(f"cannot be read as Parquet ({str(err)[:120]})", where=str(path), fix="re-export the file as Parquet") from None
-    text = read_text_file(path)
-    if suffix in (".csv", ".tsv"):
-        return next(csv.reader(io.StringIO(text), delimiter="\t" if suffix == ".tsv" else ","), [])
-    names: dict[str, None] = {}
-    if text.lstrip().startswith("["):
-        try:
-            records = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise StanceError(
-                f"line {err.lineno} is not valid JSON ({err.msg})", where=str(path), fix="fix the file (a JSON array of objects)"
-            ) from None
-    else:
-        records = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as err:
-                raise StanceError(
-                    f"line {number} is not valid JSON ({err.msg})",
-                    where=str(path),
-                    fix="fix or delete that line (JSON Lines needs one complete object per line; a pretty-printed .json must be one array)",
-                ) from None
-    for record in records:
-        if isinstance(record, dict):
-            names.update(dict.fromkeys(record))
-    return list(names)
 
 
 def normalise_names(rows: list[TrendRow]) -> dict[str, str]:

@@ -242,10 +242,10 @@ def _read_csv(path: Path, columns: Columns, metadata: Sequence[str], keys: dict[
         raise StanceError(f"row {reader.line_num} cannot be parsed as CSV ({err})", where=str(path), fix="fix the quoting on that row") from None
 
 
-def _read_jsonl(path: Path, columns: Columns, metadata: Sequence[str], keys: dict[str, str] | None = None) -> Iterator[RawRow]:
+def json_records(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """The objects of a JSON Lines file (or of a .json array), each with its line (or item) number; one-line errors."""
     text = read_text_file(path)
-    stripped = text.lstrip()
-    if path.suffix.lower() == ".json" and stripped.startswith("["):
+    if path.suffix.lower() == ".json" and text.lstrip().startswith("["):
         try:
             records = json.loads(text)
         except json.JSONDecodeError as err:
@@ -262,14 +262,39 @@ def _read_jsonl(path: Path, columns: Columns, metadata: Sequence[str], keys: dic
                 raise StanceError(
                     f"line {number} is not valid JSON ({err.msg} at column {err.colno})",
                     where=str(path),
-                    fix="fix or delete that line (JSON Lines needs one complete object per line)",
+                    fix="fix or delete that line (JSON Lines needs one complete object per line; a pretty-printed .json must be one array)",
                 ) from None
     if not lines:
         raise StanceError("file holds no records", where=str(path), fix="add one JSON object per line")
-    seen_columns: set[str] = set()
     for number, record in lines:
         if not isinstance(record, dict):
             raise StanceError(f"line {number} is not a JSON object", where=str(path), fix="write one {...} object per line")
+    return lines
+
+
+def table_columns(path: Path) -> list[str]:
+    """A table's column names without reading its rows where the format allows (JSON Lines: every key any record has)."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            return list(pq.read_schema(path).names)
+        except (pa.ArrowException, OSError) as err:
+            raise StanceError(f"cannot be read as Parquet ({str(err)[:120]})", where=str(path), fix="re-export the file as Parquet") from None
+    if suffix in (".csv", ".tsv"):
+        return next(csv.reader(io.StringIO(read_text_file(path)), delimiter="\t" if suffix == ".tsv" else ","), [])
+    names: dict[str, None] = {}
+    for _, record in json_records(path):
+        names.update(dict.fromkeys(record))
+    return list(names)
+
+
+def _read_jsonl(path: Path, columns: Columns, metadata: Sequence[str], keys: dict[str, str] | None = None) -> Iterator[RawRow]:
+    lines = json_records(path)
+    seen_columns: set[str] = set()
+    for _, record in lines:
         seen_columns.update(record)
     _check_columns(path, sorted(seen_columns), columns, keys)
     for number, record in lines:
