@@ -53,7 +53,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     documents = evaluate_documents(clf, Path(evaluation.raw_articles)) if evaluation.raw_articles else None
     with atomic_directory(out_dir) as tmp:
         metrics = evaluate_classifier(clf, rows, tmp, evaluation, train_rows, title=tag, documents=documents, seed=cfg.seed)
-    interval = ci_text(metrics["ci"]["macro_f1"], metrics["n"])
+    interval = ci_text(metrics["ci"]["macro_f1"], metrics["n"], level=metrics["ci"]["level"])
     print(f"{tag}: {metrics['n']} sentences, macro-F1 {metrics['macro_f1']:.3f} ({interval}), accuracy {metrics['accuracy']:.3f}")
     if "no_side" in metrics:
         ns = metrics["no_side"]

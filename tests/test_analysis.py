@@ -168,7 +168,7 @@ def trend_config(tmp_path: Path, model_dir: Path, *overrides: str):
 
 
 def test_trend_from_raw_articles_writes_the_table_a_chart_per_actor_and_the_evidence_page(tmp_path, smoke_model):
-    result = trend(trend_config(tmp_path, smoke_model, f"trend.inputs=[{_articles(tmp_path)}]"))
+    result = trend(trend_config(tmp_path, smoke_model, f"trend.inputs=[{_articles(tmp_path)}]", "trend.confidence_level=0.9"))
     out = tmp_path / "trend"
     rows = list(csv.DictReader((out / "trend.csv").open()))
     assert [r["period"] for r in rows] == ["2024-Q1", "2024-Q2"]
@@ -176,6 +176,8 @@ def test_trend_from_raw_articles_writes_the_table_a_chart_per_actor_and_the_evid
     assert (out / "trend_Norway.png").stat().st_size > 5000
     page = (out / "trend.html").read_text()
     assert "data:image/png;base64," in page and "2024-Q2" in page and "<mark>" in page
+    # the page names the level its intervals were computed at (trend.confidence_level), not a fixed 95%
+    assert "90% interval" in page and "90% CI" in page and "95%" not in page
     assert result["rows"][0]["sentences"] > 3
 
 

@@ -47,3 +47,15 @@ def test_a_tiny_perfect_set_is_not_presented_as_certainty():
     perfect = np.array([0, 1] * 40)
     ci = bootstrap_ci(perfect, perfect, 2)
     assert ci["accuracy"][0] < 0.96 and ci["macro_f1"] is None, "80 out of 80 leaves room below 100%, and every resample agreeing is said"
+
+
+def test_intervals_are_labelled_with_the_level_they_were_computed_at():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 300)
+    pred = np.where(rng.random(300) < 0.8, y, 1 - y)
+    ci90, ci95 = bootstrap_ci(y, pred, 2, 400, 0.90, 0), bootstrap_ci(y, pred, 2, 400, 0.95, 0)
+    assert ci90["level"] == 0.90 and ci95["level"] == 0.95
+    width = lambda ci: ci["macro_f1"][1] - ci["macro_f1"][0]  # noqa: E731
+    assert width(ci90) < width(ci95)
+    assert ci_text(ci90["macro_f1"], 300, level=ci90["level"]).startswith("90% CI ")
+    assert ci_text(ci95["macro_f1"], 300).startswith("95% CI ")

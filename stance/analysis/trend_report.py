@@ -54,7 +54,7 @@ def chart_runs(rows: Sequence[dict], period: str) -> dict[str, list[list[dict]]]
     return out
 
 
-def plot_actor(actor: str, rows: Sequence[dict], path: Path, period: str) -> Path:
+def plot_actor(actor: str, rows: Sequence[dict], path: Path, period: str, level: float = 0.95) -> Path:
     """One line per counterpart: the stance index over a proportional time axis, its interval band, the sentence count at each point.
 
     Periods are placed at their real dates, so a gap in the data is a gap on the axis; a line joins
@@ -89,7 +89,7 @@ def plot_actor(actor: str, rows: Sequence[dict], path: Path, period: str) -> Pat
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
     ax.set_ylabel("stance index (+1 hardline, -1 conciliatory)")
     ax.set_xlabel(f"{period} (gaps: periods without documents)")
-    title = f"{actor}: stance by {period} (band: 95% interval over documents; hollow: too few documents; n = sentences)"
+    title = f"{actor}: stance by {period} (band: {level:.0%} interval over documents; hollow: too few documents; n = sentences)"
     ax.set_title("\n".join(textwrap.wrap(title, 70)), fontsize=10)
     if by_counterpart:
         ax.legend(fontsize=8, loc="best")
@@ -118,6 +118,7 @@ def write_html(
     evidence: Mapping[tuple[str, str, str], Mapping[str, Sequence[ScoredSentence]]],
     period: str,
     highlights: Mapping[str, Sequence[str]] | None = None,
+    level: float = 0.95,
 ) -> Path:
     """One page: per actor its chart (embedded), then per counterpart and period the figures and the strongest sentences."""
     highlights = highlights or {}
@@ -129,7 +130,7 @@ def write_html(
         f"<h1>Stance trend by {html.escape(period)}</h1>",
         "<p>Stance index = confidence-weighted share of hardline minus share of conciliatory sentences among the "
         "stance-bearing ones (+1 all hardline, -1 all conciliatory); neutral sentences and news lines do not count. "
-        "The 95% interval is a Bayesian bootstrap over whole documents with one prior pseudo-document, so a few documents "
+        f"The {level:.0%} interval is a Bayesian bootstrap over whole documents with one prior pseudo-document, so a few documents "
         "that agree still give a wide interval; below the minimum number of documents the page says so instead."
         + ("" if not highlights else " Highlighted words moved the model's call most when deleted.")
         + "</p>",
@@ -143,7 +144,7 @@ def write_html(
             data = base64.b64encode(Path(pictures[actor]).read_bytes()).decode()
             parts.append(f"<img alt='stance of {html.escape(actor)} by {period}' src='data:image/png;base64,{data}'>")
         parts.append(
-            "<table><tr><th>towards</th><th>period</th><th>documents</th><th>sentences</th><th>index</th><th>95% CI</th>"
+            f"<table><tr><th>towards</th><th>period</th><th>documents</th><th>sentences</th><th>index</th><th>{level:.0%} CI</th>"
             "<th>strongest hardline</th><th>strongest conciliatory</th></tr>"
         )
         for r in sorted(actor_rows, key=lambda r: (r["counterpart"], r["period"])):

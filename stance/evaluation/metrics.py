@@ -96,7 +96,7 @@ def wilson_interval(successes: int, n: int, level: float = 0.95) -> list[float]:
 def bootstrap_ci(
     y_true: np.ndarray, y_pred: np.ndarray, k: int, resamples: int = 1000, level: float = 0.95, seed: int = 0
 ) -> dict[str, list[float] | None]:
-    """95% intervals: accuracy by the Wilson score interval, macro-F1 by a percentile bootstrap of rows.
+    """Intervals at `level` (kept as "level"): accuracy by the Wilson score interval, macro-F1 by a percentile bootstrap of rows.
 
     Neither presents certainty a sample cannot give: the Wilson interval of 5 out of 5 is 57%-100%,
     and macro-F1 gets no interval (None) from fewer than `MIN_SENTENCES_FOR_INTERVAL` rows or when
@@ -107,7 +107,7 @@ def bootstrap_ci(
     n = len(y_true)
     accuracy = wilson_interval(int(np.sum(y_true == y_pred)), n, level)
     if n < MIN_SENTENCES_FOR_INTERVAL:
-        return {"accuracy": accuracy, "macro_f1": None}
+        return {"accuracy": accuracy, "macro_f1": None, "level": level}
     rng = np.random.default_rng(seed)
     mf1 = np.empty(resamples)
     for i in range(resamples):
@@ -115,14 +115,14 @@ def bootstrap_ci(
         mf1[i] = fast_macro_f1(y_true[idx], y_pred[idx], k)
     alpha = (1 - level) / 2
     low, high = float(np.quantile(mf1, alpha)), float(np.quantile(mf1, 1 - alpha))
-    return {"accuracy": accuracy, "macro_f1": None if low == high else [low, high]}
+    return {"accuracy": accuracy, "macro_f1": None if low == high else [low, high], "level": level}
 
 
-def ci_text(ci: list[float] | None, n: int, digits: int = 3) -> str:
-    """'95% CI a-b', or why there is no interval."""
+def ci_text(ci: list[float] | None, n: int, digits: int = 3, level: float = 0.95) -> str:
+    """'95% CI a-b' (at `level`, the one the interval was computed at), or why there is no interval."""
     if ci is None:
         return f"no interval: too few sentences ({n}) or every resample agreed"
-    return f"95% CI {ci[0]:.{digits}f}-{ci[1]:.{digits}f}"
+    return f"{level:.0%} CI {ci[0]:.{digits}f}-{ci[1]:.{digits}f}"
 
 
 def coverage_curve(y_true: np.ndarray, proba: np.ndarray) -> dict[str, np.ndarray]:

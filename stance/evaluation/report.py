@@ -17,6 +17,11 @@ def _num(x: Any, digits: int = 3) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
 
 
+def _level(m: dict[str, Any]) -> str:
+    """The level the report's intervals were computed at (eval.confidence_level), as '95%'."""
+    return f"{m['ci'].get('level', 0.95):.0%}"
+
+
 def _interval(ci: list[float] | None) -> str:
     return "n/a" if ci is None else f"{ci[0]:.3f}-{ci[1]:.3f}"
 
@@ -26,7 +31,7 @@ def summary_lines(m: dict[str, Any]) -> list[str]:
     ci = m["ci"]["accuracy"]
     lines = [
         f"On {m['n']} held-out sentences the model picked the right stance {_pct(m['accuracy'])} of the time "
-        f"(95% range {_pct(ci[0])}-{_pct(ci[1])}); macro-F1, which weighs each label equally, is {_num(m['macro_f1'])}.",
+        f"({_level(m)} range {_pct(ci[0])}-{_pct(ci[1])}); macro-F1, which weighs each label equally, is {_num(m['macro_f1'])}.",
     ]
     base = m.get("baselines", {}).get("tfidf_lr")
     if base:
@@ -58,7 +63,7 @@ def render_markdown(m: dict[str, Any]) -> str:
     labels = m["labels"]
     out = [f"# Stance evaluation ({m['split']} split)", ""]
     out += [f"> {line}" for line in summary_lines(m)] + [""]
-    out += ["## Headline metrics", "", "| metric | value | 95% CI |", "|---|---|---|"]
+    out += ["## Headline metrics", "", f"| metric | value | {_level(m)} CI |", "|---|---|---|"]
     for key in ("accuracy", "balanced_accuracy", "macro_f1", "weighted_f1", "mcc", "cohen_kappa", "roc_auc", "pr_auc", "log_loss", "brier"):
         ci = m["ci"].get(key)
         interval = f"{ci[0]:.3f}-{ci[1]:.3f}" if ci else ("too few sentences or every resample agreed" if key in m["ci"] else "")
@@ -80,7 +85,7 @@ def render_markdown(m: dict[str, Any]) -> str:
             "",
             "## Baselines on the same split",
             "",
-            "| system | accuracy | macro-F1 | macro-F1 95% CI | model − system (macro-F1) | paired 95% CI of the difference "
+            f"| system | accuracy | macro-F1 | macro-F1 {_level(m)} CI | model − system (macro-F1) | paired {_level(m)} CI of the difference "
             "| CIs overlap | macro-F1 on hard cases |",
             "|---|---|---|---|---|---|---|---|",
         ]

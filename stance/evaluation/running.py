@@ -54,7 +54,9 @@ class RunningText:
         )
 
 
-def evaluate_running(classifier: Any, running: RunningText, out_dir: Path | None = None, seed: int = 0, resamples: int = 1000) -> dict[str, Any]:
+def evaluate_running(
+    classifier: Any, running: RunningText, out_dir: Path | None = None, seed: int = 0, resamples: int = 1000, level: float = 0.95
+) -> dict[str, Any]:
     """Three-way macro-F1, the share of no-side sentences given a side, and the MAE of the per-document stance index.
 
     A document whose gold takes no side anywhere has no index to miss and is left out of the MAE; a
@@ -72,13 +74,13 @@ def evaluate_running(classifier: Any, running: RunningText, out_dir: Path | None
     decided = ["neutral" if is_news_line(t) else p.label for t, p in zip(running.texts, predictions)]
     pred_ids = np.array([THREE_WAY.index(d) if d in THREE_WAY else 2 for d in decided])
     gold_ids = np.array([THREE_WAY.index(g) for g in running.gold])
-    out = _scores(gold_ids, pred_ids, seed, resamples)
+    out = _scores(gold_ids, pred_ids, seed, resamples, level)
     docs = _documents(running, decided, [p.confidence for p in predictions])
     out.update(docs)
     out["parts"] = {}
     for part in sorted(set(running.origins)):
         mask = np.array([o == part for o in running.origins])
-        sub = _scores(gold_ids[mask], pred_ids[mask], seed, resamples)
+        sub = _scores(gold_ids[mask], pred_ids[mask], seed, resamples, level)
         part_docs = {d: v for d, v in docs["per_document"].items() if v["origin"] == part}
         errors = [v["error"] for v in part_docs.values() if v["error"] is not None]
         sub["doc_index_mae"] = float(np.mean(errors)) if errors else None
@@ -89,12 +91,13 @@ def evaluate_running(classifier: Any, running: RunningText, out_dir: Path | None
     return out
 
 
-def _scores(gold: np.ndarray, pred: np.ndarray, seed: int, resamples: int) -> dict[str, Any]:
+def _scores(gold: np.ndarray, pred: np.ndarray, seed: int, resamples: int, level: float) -> dict[str, Any]:
     neutral = gold == 2
     return {
         "n": int(len(gold)),
         "macro_f1": fast_macro_f1(gold, pred, 3),
-        "macro_f1_ci": bootstrap_ci(gold, pred, 3, resamples, 0.95, seed)["macro_f1"],
+        "macro_f1_ci": bootstrap_ci(gold, pred, 3, resamples, level, seed)["macro_f1"],
+        "ci_level": level,
         "accuracy": float(np.mean(gold == pred)),
         "no_side_sentences": int(neutral.sum()),
         "no_side_given_a_side": float(np.mean(pred[neutral] != 2)) if neutral.any() else None,
@@ -141,7 +144,7 @@ def summary_line(m: dict[str, Any]) -> str:
     side = "n/a" if m["no_side_given_a_side"] is None else f"{m['no_side_given_a_side']:.1%}"
     mae = "n/a" if m["doc_index_mae"] is None else f"{m['doc_index_mae']:.3f}"
     return (
-        f"running text: three-way macro-F1 {m['macro_f1']:.3f} ({ci_text(m['macro_f1_ci'], m['n'])}); "
+        f"running text: three-way macro-F1 {m['macro_f1']:.3f} ({ci_text(m['macro_f1_ci'], m['n'], level=m.get('ci_level', 0.95))}); "
         f"no-side sentences given a side {side} of {m['no_side_sentences']}; "
         f"document stance-index MAE {mae} over {m['documents']} documents ({m['n']} sentences, never trained on)"
     )
@@ -159,7 +162,7 @@ def render(m: dict[str, Any]) -> str:
     for name, p in m["parts"].items():
         mae = "" if p["doc_index_mae"] is None else f"{p['doc_index_mae']:.3f} ({p['documents']} docs)"
         lines.append(
-            f"| {name} | {p['n']} | {p['macro_f1']:.3f} ({ci_text(p['macro_f1_ci'], p['n'])}) | "
+            f"| {name} | {p['n']} | {p['macro_f1']:.3f} ({ci_text(p['macro_f1_ci'], p['n'], level=p.get('ci_level', 0.95))}) | "
             f"{_pct(p['no_side_given_a_side'])} | {_pct(p['side_taken_as_no_side'])} | {mae} |"
         )
     lines += ["", "Confusion (rows gold, columns predicted: conciliatory, hardline, neutral):", ""]

@@ -136,7 +136,8 @@ def publish_run(
         if real_dev is not None:
             evaluations["real_dev"] = headline(report(real_dev, "eval-realdev", "real-text development set"))
         if running is not None:
-            evaluations["running"] = running_headline(evaluate_running(clf, running, tmp / "eval-running", seed, evaluation.bootstrap_resamples))
+            scored = evaluate_running(clf, running, tmp / "eval-running", seed, evaluation.bootstrap_resamples, evaluation.confidence_level)
+            evaluations["running"] = running_headline(scored)
         summary = {
             "primary": split,
             "evaluations": evaluations,
