@@ -6,6 +6,9 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 
+# the p(neutral) thresholds a three-way model's no-side rule is chosen from
+NO_SIDE_GRID = np.round(np.arange(0.05, 0.951, 0.025), 3)
+
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     """Temperature minimising the negative log-likelihood of `labels` (fitted on validation data)."""
@@ -81,9 +84,8 @@ def fit_no_side_threshold(proba: np.ndarray, labels_true: np.ndarray, labels: tu
     def decided(threshold: float) -> np.ndarray:
         return np.where(proba[:, n] >= threshold, n, side)
 
-    grid = np.round(np.arange(0.05, 0.951, 0.025), 3)
-    scores = [f1_score(labels_true, decided(t), average="macro") for t in grid]
-    best = float(grid[int(np.argmax(scores))])
+    scores = [f1_score(labels_true, decided(t), average="macro") for t in NO_SIDE_GRID]
+    best = float(NO_SIDE_GRID[int(np.argmax(scores))])
     return {
         "no_side_threshold": best,
         "validation_three_way_macro_f1": float(max(scores)),
