@@ -156,3 +156,20 @@ def test_prepare_reads_parquet_tsv_and_a_json_array_like_jsonl(tmp_path, kind):
     a, b = load_from_disk(str(reference.path)), load_from_disk(str(result.path))
     for split in ("train", "validation", "test"):
         assert a[split]["text"] == b[split]["text"] and a[split]["label"] == b[split]["label"] and a[split]["tags"] == b[split]["tags"]
+
+
+def test_inputs_are_files_folders_or_glob_patterns_each_found_once(tmp_path):
+    from stance.data.readers import discover
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / ".hidden").mkdir()
+    for name in ("a/x.csv", "a/y.jsonl", "a/notes.md", "a/_run.json", "a/.hidden/z.csv", "b.csv", "c.txt"):
+        (tmp_path / name).write_text("text,label\nhello,neutral\n")
+    exclude = ("*.md", "_*")
+    found = discover([str(tmp_path / "a"), str(tmp_path / "*.csv"), str(tmp_path / "a" / "x.csv"), str(tmp_path / "**" / "*.txt")], exclude)
+    # the folder's readable files (not notes, run records or hidden folders), the pattern's match, once each
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a/x.csv", "a/y.jsonl", "b.csv", "c.txt"]
+    with pytest.raises(StanceError, match=r"predict\.input.*quote it"):
+        discover([str(tmp_path / "*.parquet")], setting="predict.input")
+    with pytest.raises(StanceError, match="no readable file"):
+        discover([str(tmp_path / "a" / "*.md")], exclude)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+import glob
 import io
 import json
 import math
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,43 +74,61 @@ def read_text_file(path: Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def discover(inputs: Sequence[str], exclude: Sequence[str] = ()) -> list[Path]:
-    """Expand configured inputs (files or folders) into the sorted list of files to read."""
+def discover(inputs: Sequence[str], exclude: Sequence[str] = (), setting: str = "data.inputs") -> list[Path]:
+    """Expand configured inputs (files, folders or glob patterns) into the list of files to read, each once.
+
+    A file named outright is read whatever its name; a folder's files and a pattern's matches are
+    those with a readable suffix that `exclude` (name patterns) and hidden folders leave in.
+    `setting` is the key the errors name.
+    """
     if not inputs:
-        raise StanceError("no inputs configured", where="data.inputs", fix="set data.inputs=[path/to/file_or_folder]")
+        raise StanceError("no inputs configured", where=setting, fix=f"set {setting}=[path/to/file_or_folder]")
     found: list[Path] = []
     for item in inputs:
+        if any(ch in item for ch in "*?["):
+            matches = sorted(Path(p) for p in glob.glob(os.path.expanduser(item), recursive=True))
+            if not matches:
+                fix = f"check the glob in {setting} (quote it so the shell leaves it alone)"
+                raise StanceError("the pattern matches no file", where=item, fix=fix)
+            files = [f for m in matches for f in ([m] if m.is_file() and _readable(m, exclude) else _folder_files(m, exclude) if m.is_dir() else [])]
+            if not files:
+                raise StanceError("the pattern matches no readable file", where=item, fix=f"match {', '.join(TABLE_SUFFIXES + RAW_SUFFIXES)} files")
+            found.extend(files)
+            continue
         path = Path(item).expanduser()
         if not path.exists():
             raise StanceError(
                 "no such file or folder",
                 where=str(path),
-                fix="check the path in data.inputs (relative paths start at the current directory)",
+                fix=f"check the path in {setting} (relative paths start at the current directory)",
             )
-        if path.is_file():
+        if path.is_file() or _is_saved_dataset(path):
             found.append(path)
             continue
-        if _is_saved_dataset(path):
-            found.append(path)
-            continue
-        children = [
-            p
-            for p in sorted(path.rglob("*"))
-            if p.is_file()
-            and p.suffix.lower() in TABLE_SUFFIXES + RAW_SUFFIXES
-            and not any(fnmatch.fnmatch(p.name, pat) for pat in exclude)
-            and not any(part.startswith(".") for part in p.relative_to(path).parts)
-        ]
-        saved = sorted({p.parent for p in path.rglob("dataset_info.json")} | {p.parent for p in path.rglob("dataset_dict.json")})
-        children = [c for c in children if not any(s in c.parents for s in saved)]
-        found.extend(children + [s for s in saved if not any(o in s.parents for o in saved if o != s)])
-        if not children and not saved:
+        files = _folder_files(path, exclude)
+        if not files:
             raise StanceError(
                 "folder holds no readable files",
                 where=str(path),
-                fix=f"put {', '.join(TABLE_SUFFIXES + RAW_SUFFIXES)} files in it or list files in data.inputs",
+                fix=f"put {', '.join(TABLE_SUFFIXES + RAW_SUFFIXES)} files in it or list files in {setting}",
             )
-    return found
+        found.extend(files)
+    return list(dict.fromkeys(found))
+
+
+def _folder_files(path: Path, exclude: Sequence[str]) -> list[Path]:
+    """A folder's readable files outside hidden folders, and its saved datasets (each read whole, not file by file)."""
+    if _is_saved_dataset(path):
+        return [path]
+    visible = [p for p in sorted(path.rglob("*")) if not any(part.startswith(".") for part in p.relative_to(path).parts)]
+    children = [p for p in visible if p.is_file() and _readable(p, exclude)]
+    saved = sorted({p.parent for p in path.rglob("dataset_info.json")} | {p.parent for p in path.rglob("dataset_dict.json")})
+    children = [c for c in children if not any(s in c.parents for s in saved)]
+    return children + [s for s in saved if not any(o in s.parents for o in saved if o != s)]
+
+
+def _readable(path: Path, exclude: Sequence[str]) -> bool:
+    return path.suffix.lower() in TABLE_SUFFIXES + RAW_SUFFIXES and not any(fnmatch.fnmatch(path.name, pat) for pat in exclude)
 
 
 def _is_saved_dataset(path: Path) -> bool:

@@ -20,7 +20,6 @@ rerun with another model is refused rather than mixed in.
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import os
@@ -47,27 +46,11 @@ class Unit:
 
 
 def expand_inputs(inputs: Sequence[str]) -> list[Path]:
-    """Files named by `inputs`: files, folders (searched recursively) and glob patterns, sorted and de-duplicated."""
-    found: dict[Path, None] = {}
-    for item in inputs:
-        if any(ch in item for ch in "*?["):
-            matches = sorted(Path(p) for p in glob.glob(os.path.expanduser(item), recursive=True))
-            if not matches:
-                raise StanceError("the pattern matches no file", where=item, fix="check the glob (quote it so the shell leaves it alone)")
-        else:
-            path = Path(item).expanduser()
-            if not path.exists():
-                raise StanceError("no such file or folder", where=str(path), fix="set predict.input= to files, folders or a glob")
-            matches = [path]
-        for path in matches:
-            if path.is_dir():
-                found.update(dict.fromkeys(p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES + RAW_SUFFIXES))
-            elif path.suffix.lower() in TABLE_SUFFIXES + RAW_SUFFIXES:
-                found[path] = None
-    files = [p for p in found if p.name != "labels.csv" and not p.name.startswith((".", "_"))]
-    if not files:
-        raise StanceError("the inputs hold no readable files", where=", ".join(inputs), fix=f"give {', '.join(TABLE_SUFFIXES + RAW_SUFFIXES)} files")
-    return files
+    """Files named by `inputs` (files, folders searched recursively, glob patterns), as the local engine reads a folder."""
+    from stance.data.readers import discover
+    from stance.inference.scoring import SCORING_EXCLUDE
+
+    return [p for p in discover(inputs, exclude=SCORING_EXCLUDE, setting="predict.input") if p.is_file()]
 
 
 def plan_units(files: Sequence[Path], articles_per_part: int) -> list[Unit]:

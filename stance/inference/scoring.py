@@ -25,6 +25,8 @@ OUTPUT_FIELDS = ("type", "doc_id", "id", "text", "label", "confidence")
 
 ENGINES = ("local", "ray")
 ON_ERROR = ("stop", "skip")  # what an archive run does with an input it cannot read
+# files of an input folder that are not inputs: article manifests, notes, run records (_run.json)
+SCORING_EXCLUDE = ("labels.csv", "*.md", "_*")
 
 
 @dataclass
@@ -99,7 +101,7 @@ def read_inputs(source: str, text_column: str = "text", lines: bool | None = Non
     if path.is_dir():
         # the files stance-prepare would read there (hidden folders, manifests and run records left out)
         try:
-            found = [p for p in discover([str(path)], exclude=("labels.csv", "*.md", "_*")) if p.is_file()]
+            found = [p for p in discover([str(path)], exclude=SCORING_EXCLUDE, setting="predict.input") if p.is_file()]
         except StanceError:
             found = []
         if not found:
