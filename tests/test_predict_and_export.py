@@ -148,3 +148,13 @@ def test_a_folder_with_two_articles_of_one_name_keeps_them_apart(model_dir, tmp_
     records = predict(config(f"model_dir={model_dir}", f"predict.input={tmp_path / 'in'}", f"predict.output={tmp_path / 'out.jsonl'}"))["records"]
     documents = sorted(r["doc_id"] for r in records if r["type"] == "document")
     assert documents == ["hanoi/statement", "oslo/statement"]
+
+
+def test_a_glob_reads_the_files_it_matches_as_a_folder_would(model_dir, tmp_path):
+    for sub in ("oslo", "hanoi"):
+        (tmp_path / "in" / sub).mkdir(parents=True)
+        (tmp_path / "in" / sub / "statement.txt").write_text(f"The talks in {sub.title()} will resume.\n", encoding="utf-8")
+        (tmp_path / "in" / sub / "notes.md").write_text("not an input\n", encoding="utf-8")
+    pattern = str(tmp_path / "in" / "**" / "*.txt")
+    records = predict(config(f"model_dir={model_dir}", f"predict.input='{pattern}'", f"predict.output={tmp_path / 'out.jsonl'}"))["records"]
+    assert sorted(r["doc_id"] for r in records if r["type"] == "document") == ["hanoi/statement", "oslo/statement"]

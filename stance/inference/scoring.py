@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -84,8 +85,20 @@ class Inputs:
     renamed: list[str]  # input columns renamed to input_<name> because stance-predict writes a field of that name
 
 
+def _read_files(found: list[Path], root: Path, text_column: str) -> Inputs:
+    """Articles and tables found under `root`: an article's id is its path from `root`, so two x.txt in different subfolders stay apart."""
+    articles = [p for p in found if p.suffix.lower() in RAW_SUFFIXES]
+    tables = [p for p in found if p.suffix.lower() in TABLE_SUFFIXES]
+    out = Inputs([], [(p.relative_to(root).with_suffix("").as_posix(), read_text_file(p)) for p in articles], [])
+    for table in tables:
+        part = _table_records(table, text_column)
+        out.sentences += part.sentences
+        out.renamed = sorted(set(out.renamed) | set(part.renamed))
+    return out
+
+
 def read_inputs(source: str, text_column: str = "text", lines: bool | None = None) -> Inputs:
-    """What `predict.input` names: `-` (stdin), a `.txt` file, a folder of `.txt` articles, or a table.
+    """What `predict.input` names: `-` (stdin), a `.txt` file, a folder of `.txt` articles, a table, or a glob of them.
 
     A `.txt` file is one article (cleaned and segmented) unless `lines` is true (one sentence a
     line); standard input is one sentence a line unless `lines` is false.
@@ -95,9 +108,14 @@ def read_inputs(source: str, text_column: str = "text", lines: bool | None = Non
         if lines is False:
             return Inputs([], [("stdin", text)], [])
         return Inputs(_line_records(text), [], [])
+    if any(ch in source for ch in "*?["):
+        # a glob pattern: its files as a folder's are read, ids relative to the pattern's fixed part
+        found = [p for p in discover([source], exclude=SCORING_EXCLUDE, setting="predict.input") if p.is_file()]
+        fixed = Path(os.path.expanduser(source.split("*")[0].split("?")[0].split("[")[0]))
+        return _read_files(found, fixed if fixed.is_dir() else fixed.parent, text_column)
     path = Path(source).expanduser()
     if not path.exists():
-        raise StanceError("no such file or folder", where=str(path), fix="set predict.input= to a file, a folder of articles or -")
+        raise StanceError("no such file or folder", where=str(path), fix="set predict.input= to a file, a folder of articles, a glob or -")
     if path.is_dir():
         # the files stance-prepare would read there (hidden folders, manifests and run records left out)
         try:
@@ -108,15 +126,7 @@ def read_inputs(source: str, text_column: str = "text", lines: bool | None = Non
             raise StanceError(
                 "folder holds no .txt articles or tables", where=str(path), fix=f"put articles (.txt) or tables ({', '.join(TABLE_SUFFIXES)}) in it"
             )
-        articles = [p for p in found if p.suffix.lower() in RAW_SUFFIXES]
-        tables = [p for p in found if p.suffix.lower() in TABLE_SUFFIXES]
-        # an article's id is its path in the folder, so two files called x.txt in different subfolders stay apart
-        out = Inputs([], [(p.relative_to(path).with_suffix("").as_posix(), read_text_file(p)) for p in articles], [])
-        for table in tables:
-            part = _table_records(table, text_column)
-            out.sentences += part.sentences
-            out.renamed = sorted(set(out.renamed) | set(part.renamed))
-        return out
+        return _read_files(found, path, text_column)
     suffix = path.suffix.lower()
     if suffix in RAW_SUFFIXES:
         text = read_text_file(path)
