@@ -22,7 +22,7 @@ class TrainOptions:
     max_steps: int = -1
     batch_size: int = 16
     eval_batch_size: int = 64
-    learning_rate: float = 4e-5
+    learning_rate: float = 6e-5
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     gradient_accumulation_steps: int = 1
