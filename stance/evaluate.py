@@ -18,12 +18,14 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     When `data.inputs` are the inputs the prepared dataset was made from, the configured split
     (`eval.split`) is scored and the train split feeds the baselines. Any other inputs are
     external data: all of their rows are scored, and baselines train on the prepared train split
-    when one exists.
+    when one exists. The running-text yardstick (`eval.running`) is scored too, into `running/` of
+    the report folder, and refused if the prepared train split holds any of its sentences.
     """
     from stance.data.dataset import is_current, load_prepared
     from stance.evaluation.evaluator import evaluate_classifier, evaluate_documents
     from stance.evaluation.metrics import ci_text
-    from stance.evaluation.rows import LabelledRows, read_labelled
+    from stance.evaluation.rows import LabelledRows, held_out_running, read_labelled
+    from stance.evaluation.running import evaluate_running, summary_line
     from stance.inference.classifier import StanceClassifier
     from stance.runs.atomic import atomic_directory
     from stance.runs.folders import timestamped
@@ -51,8 +53,14 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
             train_rows = LabelledRows.from_dataset(load_prepared(data.prepared_dir)["train"])
     out_dir = Path(evaluation.output_dir) if evaluation.output_dir else timestamped(model_dir.resolve().parent, f"eval-{tag}")
     documents = evaluate_documents(clf, Path(evaluation.raw_articles)) if evaluation.raw_articles else None
+    running = held_out_running(evaluation.running, train_rows.texts if train_rows else []) if evaluation.running else None
     with atomic_directory(out_dir) as tmp:
         metrics = evaluate_classifier(clf, rows, tmp, evaluation, train_rows, title=tag, documents=documents, seed=cfg.seed)
+        running_metrics = (
+            evaluate_running(clf, running, tmp / "running", cfg.seed, evaluation.bootstrap_resamples, evaluation.confidence_level)
+            if running is not None
+            else None
+        )
     interval = ci_text(metrics["ci"]["macro_f1"], metrics["n"], level=metrics["ci"]["level"])
     print(f"{tag}: {metrics['n']} sentences, macro-F1 {metrics['macro_f1']:.3f} ({interval}), accuracy {metrics['accuracy']:.3f}")
     if "no_side" in metrics:
@@ -65,9 +73,11 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         print(f"{tag}, three-way: macro-F1 {ns['macro_f1']:.3f} over {ns['n']} sentences{side}")
     if documents and documents["documents"]:
         print(f"documents: {documents['documents']} articles, document-level accuracy {documents['accuracy']:.3f}")
-    print(f"report: {out_dir / 'report.md'}")
+    if running_metrics is not None:
+        print(summary_line(running_metrics))
+    print(f"report: {out_dir / 'report.md'}" + (f"; running text: {out_dir / 'running' / 'report.md'}" if running_metrics is not None else ""))
     announce_model(model_dir)
-    return {"metrics": metrics, "report": str(out_dir / "report.md"), "output_dir": str(out_dir)}
+    return {"metrics": metrics, "running": running_metrics, "report": str(out_dir / "report.md"), "output_dir": str(out_dir)}
 
 
 def _check_labels(dataset: Any, clf: Any, where: Path) -> None:

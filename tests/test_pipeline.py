@@ -167,6 +167,8 @@ def test_evaluate_cli_function_on_prepared_split_and_external_file(trained, tmp_
         )
     first = evaluate(same)
     assert first["metrics"]["split"] == "test"
+    # the running-text yardstick is scored beside the split, as stance-train scores it
+    assert first["running"]["n"] == 1526 and (tmp_path / "e1" / "running" / "report.md").exists()
     train_metrics = json.loads((Path(result["run_dir"]) / "eval-test" / "metrics.json").read_text())
     assert first["metrics"]["macro_f1"] == pytest.approx(train_metrics["macro_f1"])
     second = evaluate(external)
