@@ -25,9 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stance.data.labels import index_of
+from stance.data.labels import CONCILIATORY, HARDLINE, index_of
 
-HARDLINE, CONCILIATORY = "hardline", "conciliatory"
 PERIODS = ("month", "quarter", "year")
 PRIOR_DOCUMENTS = 1.0  # weight of the prior pseudo-document, in documents
 

@@ -9,6 +9,7 @@ from typing import Any
 
 SIDES = ("conciliatory", "hardline")
 """The two stances a sentence can take; the binary headline is scored on them."""
+CONCILIATORY, HARDLINE = SIDES
 NEUTRAL = "neutral"
 """The label of a sentence that takes no side."""
 THREE_WAY = (*SIDES, NEUTRAL)
@@ -23,8 +24,8 @@ def index_of(labels: Sequence[str], weights: Sequence[float] | None = None) -> f
     running-text yardstick.
     """
     weights = [1.0] * len(labels) if weights is None else weights
-    hard = sum(w for label, w in zip(labels, weights) if label == "hardline")
-    conc = sum(w for label, w in zip(labels, weights) if label == "conciliatory")
+    hard = sum(w for label, w in zip(labels, weights) if label == HARDLINE)
+    conc = sum(w for label, w in zip(labels, weights) if label == CONCILIATORY)
     return (hard - conc) / (hard + conc) if hard + conc else None
 
 
