@@ -71,8 +71,9 @@ def trend(cfg: DictConfig) -> dict[str, Any]:
         (tmp / "trend.csv").write_text(_csv(table), encoding="utf-8")
         pictures = {}
         for actor in sorted({r["actor"] for r in table}):
-            pictures[actor] = plot_actor(actor, [r for r in table if r["actor"] == actor], tmp / picture_name(actor), t.period, t.confidence_level)
-        write_html(tmp / "trend.html", table, pictures, proof, t.period, highlights, t.confidence_level)
+            rows_of_actor = [r for r in table if r["actor"] == actor]
+            pictures[actor] = plot_actor(actor, rows_of_actor, tmp / picture_name(actor), t.period, level=t.confidence_level)
+        write_html(tmp / "trend.html", table, pictures, proof, t.period, highlights, level=t.confidence_level)
     print(f"{len(sentences)} sentences in {len({s.doc_id for s in sentences})} documents, {len(table)} actor-counterpart-{t.period} cells")
     for r in table:
         cell = f"{r['actor']} -> {r['counterpart'] or '(any)'} {r['period']}"

@@ -54,7 +54,7 @@ def chart_runs(rows: Sequence[dict], period: str) -> dict[str, list[list[dict]]]
     return out
 
 
-def plot_actor(actor: str, rows: Sequence[dict], path: Path, period: str, level: float = 0.95) -> Path:
+def plot_actor(actor: str, rows: Sequence[dict], path: Path, period: str, *, level: float) -> Path:
     """One line per counterpart: the stance index over a proportional time axis, its interval band, the sentence count at each point.
 
     Periods are placed at their real dates, so a gap in the data is a gap on the axis; a line joins
@@ -118,7 +118,8 @@ def write_html(
     evidence: Mapping[tuple[str, str, str], Mapping[str, Sequence[ScoredSentence]]],
     period: str,
     highlights: Mapping[str, Sequence[str]] | None = None,
-    level: float = 0.95,
+    *,
+    level: float,
 ) -> Path:
     """One page: per actor its chart (embedded), then per counterpart and period the figures and the strongest sentences."""
     highlights = highlights or {}

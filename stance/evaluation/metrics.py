@@ -125,6 +125,14 @@ def ci_text(ci: list[float] | None, n: int, digits: int = 3, level: float = 0.95
     return f"{level:.0%} CI {ci[0]:.{digits}f}-{ci[1]:.{digits}f}"
 
 
+def ci_of(figures: dict, key: str = "macro_f1_ci") -> str:
+    """`ci_text` for a run summary's figures: the interval under `key`, their n and the level it was computed at.
+
+    Summaries saved before the level was kept were all computed at 0.95.
+    """
+    return ci_text(figures[key], figures["n"], level=figures.get("ci_level", 0.95))
+
+
 def coverage_curve(y_true: np.ndarray, proba: np.ndarray) -> dict[str, np.ndarray]:
     """Accuracy on the kept rows as the confidence threshold rises (selective classification)."""
     confidence = proba.max(axis=1)

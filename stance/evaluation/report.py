@@ -19,7 +19,7 @@ def _num(x: Any, digits: int = 3) -> str:
 
 def _level(m: dict[str, Any]) -> str:
     """The level the report's intervals were computed at (eval.confidence_level), as '95%'."""
-    return f"{m['ci'].get('level', 0.95):.0%}"
+    return f"{m['ci']['level']:.0%}"
 
 
 def _interval(ci: list[float] | None) -> str:

@@ -22,7 +22,7 @@ import numpy as np
 
 from stance.data.labels import THREE_WAY, index_of
 from stance.errors import StanceError
-from stance.evaluation.metrics import bootstrap_ci, ci_text, fast_macro_f1
+from stance.evaluation.metrics import bootstrap_ci, ci_of, fast_macro_f1
 
 
 @dataclass
@@ -144,7 +144,7 @@ def summary_line(m: dict[str, Any]) -> str:
     side = "n/a" if m["no_side_given_a_side"] is None else f"{m['no_side_given_a_side']:.1%}"
     mae = "n/a" if m["doc_index_mae"] is None else f"{m['doc_index_mae']:.3f}"
     return (
-        f"running text: three-way macro-F1 {m['macro_f1']:.3f} ({ci_text(m['macro_f1_ci'], m['n'], level=m.get('ci_level', 0.95))}); "
+        f"running text: three-way macro-F1 {m['macro_f1']:.3f} ({ci_of(m)}); "
         f"no-side sentences given a side {side} of {m['no_side_sentences']}; "
         f"document stance-index MAE {mae} over {m['documents']} documents ({m['n']} sentences, never trained on)"
     )
@@ -162,7 +162,7 @@ def render(m: dict[str, Any]) -> str:
     for name, p in m["parts"].items():
         mae = "" if p["doc_index_mae"] is None else f"{p['doc_index_mae']:.3f} ({p['documents']} docs)"
         lines.append(
-            f"| {name} | {p['n']} | {p['macro_f1']:.3f} ({ci_text(p['macro_f1_ci'], p['n'], level=p.get('ci_level', 0.95))}) | "
+            f"| {name} | {p['n']} | {p['macro_f1']:.3f} ({ci_of(p)}) | "
             f"{_pct(p['no_side_given_a_side'])} | {_pct(p['side_taken_as_no_side'])} | {mae} |"
         )
     lines += ["", "Confusion (rows gold, columns predicted: conciliatory, hardline, neutral):", ""]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from stance.evaluation.metrics import ci_text
+from stance.evaluation.metrics import ci_of
 
 
 def write_model_card(
@@ -65,8 +65,8 @@ Dropped at preparation: {", ".join(f"{k} {v}" for k, v in stats["dropped"].items
 
 | metric | value |
 |---|---|
-| macro-F1 | {test["macro_f1"]:.3f} ({ci_text(test["macro_f1_ci"], test["n"], level=test.get("ci_level", 0.95))}) |
-| accuracy | {test["accuracy"]:.3f} ({ci_text(test["accuracy_ci"], test["n"], level=test.get("ci_level", 0.95))}) |
+| macro-F1 | {test["macro_f1"]:.3f} ({ci_of(test)}) |
+| accuracy | {test["accuracy"]:.3f} ({ci_of(test, "accuracy_ci")}) |
 | TF-IDF + logistic regression macro-F1 | {test.get("tfidf_lr_macro_f1", float("nan")):.3f} |
 | expected calibration error after temperature scaling | {test["ece_after"]:.3f} (before {test["ece_before"]:.3f}) |
 {_real_dev_row(summary["evaluations"].get("real_dev"))}
@@ -129,4 +129,4 @@ def _real_dev_row(dev: dict[str, Any] | None) -> str:
     if not dev:
         return ""
     name = f"real-text development set macro-F1 ({dev['n']} sentences, never trained on)"
-    return f"| {name} | {dev['macro_f1']:.3f} ({ci_text(dev['macro_f1_ci'], dev['n'], level=dev.get('ci_level', 0.95))}) |\n"
+    return f"| {name} | {dev['macro_f1']:.3f} ({ci_of(dev)}) |\n"

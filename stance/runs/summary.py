@@ -21,7 +21,7 @@ def headline(metrics: dict[str, Any]) -> dict[str, Any]:
     out = {k: metrics[k] for k in HEADLINE_KEYS}
     out["macro_f1_ci"] = metrics["ci"]["macro_f1"]
     out["accuracy_ci"] = metrics["ci"]["accuracy"]
-    out["ci_level"] = metrics["ci"].get("level", 0.95)
+    out["ci_level"] = metrics["ci"]["level"]
     out["ece_before"] = metrics["calibration"]["ece_before"]
     out["ece_after"] = metrics["calibration"]["ece_after"]
     if "hard_cases" in metrics:
@@ -63,13 +63,13 @@ def load_summary(run_dir: Path) -> dict[str, Any]:
 
 def headline_lines(summary: dict[str, Any]) -> list[str]:
     """One line per evaluated set, the primary split first, as stance-train and the main job print them."""
-    from stance.evaluation.metrics import ci_text
+    from stance.evaluation.metrics import ci_of
 
     lines = []
     name = summary["primary"]
     test = primary(summary)
     line = (
-        f"{name} macro-F1 {test['macro_f1']:.3f} ({ci_text(test['macro_f1_ci'], test['n'], level=test.get('ci_level', 0.95))}), "
+        f"{name} macro-F1 {test['macro_f1']:.3f} ({ci_of(test)}), "
         f"accuracy {test['accuracy']:.3f}; TF-IDF baseline macro-F1 {test.get('tfidf_lr_macro_f1', float('nan')):.3f}"
     )
     if "tfidf_lr_hard_cases_macro_f1" in test:
@@ -89,7 +89,7 @@ def headline_lines(summary: dict[str, Any]) -> list[str]:
             )
         elif dev:
             lines.append(
-                f"{title} macro-F1 {dev['macro_f1']:.3f} ({ci_text(dev['macro_f1_ci'], dev['n'], level=dev.get('ci_level', 0.95))}), "
+                f"{title} macro-F1 {dev['macro_f1']:.3f} ({ci_of(dev)}), "
                 f"accuracy {dev['accuracy']:.3f}; TF-IDF baseline macro-F1 {dev.get('tfidf_lr_macro_f1', float('nan')):.3f} "
                 f"({dev['n']} sentences, never trained on)"
             )
