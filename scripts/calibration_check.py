@@ -39,12 +39,10 @@ def main() -> None:
     from stance.evaluation.rows import LabelledRows, held_out_running, read_labelled
     from stance.evaluation.running import evaluate_running
     from stance.modeling.calibration import (
-        calibration_rows,
         expected_calibration_error,
-        fit_no_side_threshold,
+        fit_no_side_rule,
         fit_side_temperature,
         fit_temperature,
-        scaled_probabilities,
     )
 
     config = yaml.safe_load((args.run / "config.yaml").read_text(encoding="utf-8"))
@@ -115,13 +113,13 @@ def main() -> None:
         running = held_out_running(config["eval"]["running"], [])
         clf.temperature = fit_temperature(v_logits, v_gold)
         for origins in (("real",), ("real", "written_news"), ()):
-            rows, words = calibration_rows([str(o) for o in origin], origins, np.ones(len(v_gold), dtype=bool))
-            fit = fit_no_side_threshold(scaled_probabilities(v_logits[rows], clf.temperature), v_gold[rows], labels)
+            fit = fit_no_side_rule(v_logits, v_gold, labels, clf.temperature, [str(o) for o in origin], origins)
             clf.no_side_threshold = fit["no_side_threshold"]
             m = evaluate_running(clf, running)
             table.append(
                 {
-                    "no-side threshold fitted on": f"eval.calibrate_on=[{', '.join(origins)}] ({words}, {int(rows.sum())})",
+                    "no-side threshold fitted on": f"eval.calibrate_on=[{', '.join(origins)}] "
+                    f"({fit['no_side_threshold_fitted_on']}, {fit['no_side_threshold_rows']})",
                     "threshold": clf.no_side_threshold,
                     "running three-way F1": round(m["macro_f1"], 4),
                     "running no-side given a side": round(m["no_side_given_a_side"], 4),

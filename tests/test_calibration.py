@@ -8,6 +8,8 @@ from stance.modeling.calibration import (
     calibrate,
     calibration_rows,
     expected_calibration_error,
+    fit_no_side_rule,
+    fit_no_side_threshold,
     fit_side_temperature,
     fit_temperature,
     negative_log_likelihood,
@@ -117,3 +119,12 @@ def test_side_proba_uses_the_side_temperature_and_predict_proba_keeps_its_own(ti
     clf.side_temperature = None  # an older model folder: the binary view renormalises the calibrated three-way probabilities
     three = softmax(logits / 1.5, axis=1)[:, :2]
     np.testing.assert_allclose(clf.side_proba(texts), three / three.sum(axis=1, keepdims=True), rtol=1e-5)
+
+
+def test_the_no_side_threshold_is_fitted_on_the_rows_of_the_chosen_origins_only():
+    logits, gold, origins = mixed_validation(real_rows=300)
+    fit = fit_no_side_rule(logits, gold, THREE, 1.2, origins, ("real",))
+    real = np.array([o == "real" for o in origins])
+    alone = fit_no_side_threshold(scaled_probabilities(logits[real], 1.2), gold[real], THREE)
+    assert fit["no_side_threshold"] == alone["no_side_threshold"] and fit["no_side_threshold_rows"] == 400
+    assert fit["no_side_threshold_fitted_on"] == "the real rows"

@@ -108,6 +108,25 @@ def calibration_rows(origins: list[str], calibrate_on: tuple[str, ...], eligible
     return chosen, f"the {', '.join(calibrate_on)} rows"
 
 
+def fit_no_side_rule(
+    logits: np.ndarray,
+    labels_true: np.ndarray,
+    labels: tuple[str, ...],
+    temperature: float,
+    origins: list[str],
+    calibrate_on: tuple[str, ...],
+    min_rows: int = 30,
+) -> dict[str, object]:
+    """The no-side threshold fitted on the validation rows of `calibrate_on` origins, at `temperature`, and which rows fitted it.
+
+    The bundled corpus's neutral rows are easier than real prose's, so the threshold is fitted where
+    the register users score is (`calibration_rows` says when there is too little of it).
+    """
+    rows, fitted_on = calibration_rows(origins, calibrate_on, np.ones(len(labels_true), dtype=bool), min_rows)
+    fit = fit_no_side_threshold(scaled_probabilities(np.asarray(logits)[rows], temperature), np.asarray(labels_true)[rows], labels)
+    return {**fit, "no_side_threshold_fitted_on": fitted_on, "no_side_threshold_rows": int(rows.sum())}
+
+
 def fit_side_temperature(
     logits: np.ndarray,
     labels_true: np.ndarray,

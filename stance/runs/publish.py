@@ -53,14 +53,13 @@ def publish_run(
     The temperature is fitted on the validation split, whose scores also give the report's
     validation calibration figures: the validation split is scored once.
     """
-    import numpy as np
     import yaml
 
     from stance.evaluation.evaluator import evaluate_classifier, evaluate_documents
     from stance.evaluation.running import evaluate_running
     from stance.inference.backends import TorchBackend
     from stance.inference.classifier import StanceClassifier
-    from stance.modeling.calibration import calibrate, calibration_rows, fit_no_side_threshold, fit_side_temperature, scaled_probabilities
+    from stance.modeling.calibration import calibrate, fit_no_side_rule, fit_side_temperature
     from stance.modeling.settings import write_settings
     from stance.runs.atomic import atomic_directory
     from stance.runs.folders import mark_latest, provenance
@@ -87,11 +86,8 @@ def publish_run(
         calibration.update(fit_side_temperature(logits, gold, labels, origins, tuple(evaluation.calibrate_on), evaluation.calibration_bins))
         clf.side_temperature = calibration["side_temperature"]
         if "neutral" in labels:
-            # the same validation scores decide when a sentence takes no side (three-way macro-F1 at its best), on the
-            # rows of the register users score: the bundled corpus's neutral rows are easier than real prose's
-            rows, fitted_on = calibration_rows(origins, tuple(evaluation.calibrate_on), np.ones(len(gold), dtype=bool))
-            calibration.update(fit_no_side_threshold(scaled_probabilities(logits[rows], clf.temperature), gold[rows], labels))
-            calibration["no_side_threshold_fitted_on"] = fitted_on
+            # the same validation scores decide when a sentence takes no side (three-way macro-F1 at its best)
+            calibration.update(fit_no_side_rule(logits, gold, labels, clf.temperature, origins, tuple(evaluation.calibrate_on)))
             clf.no_side_threshold = calibration["no_side_threshold"]
     stats = json.loads((data.prepared_dir / "stats.json").read_text(encoding="utf-8"))
     split = evaluation.split if evaluation.split in dataset and evaluation.split != "unlabelled" else "validation"
