@@ -33,7 +33,7 @@ from typing import Any
 
 from stance.data.readers import RAW_SUFFIXES, TABLE_SUFFIXES
 from stance.errors import StanceError
-from stance.inference.scoring import ON_ERROR, RayOptions, pass_through
+from stance.inference.scoring import ON_ERROR, RayOptions, input_files, pass_through
 
 RUN_FILE = "_run.json"
 
@@ -43,14 +43,6 @@ class Unit:
     key: str
     files: list[str]
     kind: str  # "articles" or "table"
-
-
-def expand_inputs(inputs: Sequence[str]) -> list[Path]:
-    """Files named by `inputs` (files, folders searched recursively, glob patterns), as the local engine reads a folder."""
-    from stance.data.readers import discover
-    from stance.inference.scoring import SCORING_EXCLUDE
-
-    return [p for p in discover(inputs, exclude=SCORING_EXCLUDE, setting="predict.input") if p.is_file()]
 
 
 def plan_units(files: Sequence[Path], articles_per_part: int) -> list[Unit]:
@@ -211,7 +203,7 @@ def score_archive(
     # loaded the same way as locally, but not part of what a folder was scored with (_run.json)
     loading = {**options, "allow_pickle_weights": allow_pickle_weights}
     _claim_output(out, model_dir, options, text_column)
-    units = plan_units(expand_inputs(inputs), ray_options.articles_per_part)
+    units = plan_units(input_files(inputs), ray_options.articles_per_part)
     todo = [u for u in units if not (out / f"part-{u.key}.parquet").exists()]
     started = time.perf_counter()
     result = ArchiveResult(out, len(units), len(units) - len(todo), 0, 0)

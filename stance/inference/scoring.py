@@ -85,6 +85,11 @@ class Inputs:
     renamed: list[str]  # input columns renamed to input_<name> because stance-predict writes a field of that name
 
 
+def input_files(inputs: Sequence[str]) -> list[Path]:
+    """The files `predict.input` names (files, folders searched recursively, globs), without manifests, notes or run records."""
+    return [p for p in discover(list(inputs), exclude=SCORING_EXCLUDE, setting="predict.input") if p.is_file()]
+
+
 def _read_files(found: list[Path], root: Path, text_column: str) -> Inputs:
     """Articles and tables found under `root`: an article's id is its path from `root`, so two x.txt in different subfolders stay apart."""
     articles = [p for p in found if p.suffix.lower() in RAW_SUFFIXES]
@@ -110,7 +115,7 @@ def read_inputs(source: str, text_column: str = "text", lines: bool | None = Non
         return Inputs(_line_records(text), [], [])
     if any(ch in source for ch in "*?["):
         # a glob pattern: its files as a folder's are read, ids relative to the pattern's fixed part
-        found = [p for p in discover([source], exclude=SCORING_EXCLUDE, setting="predict.input") if p.is_file()]
+        found = input_files([source])
         fixed = Path(os.path.expanduser(source.split("*")[0].split("?")[0].split("[")[0]))
         return _read_files(found, fixed if fixed.is_dir() else fixed.parent, text_column)
     path = Path(source).expanduser()
@@ -119,7 +124,7 @@ def read_inputs(source: str, text_column: str = "text", lines: bool | None = Non
     if path.is_dir():
         # the files stance-prepare would read there (hidden folders, manifests and run records left out)
         try:
-            found = [p for p in discover([str(path)], exclude=SCORING_EXCLUDE, setting="predict.input") if p.is_file()]
+            found = input_files([str(path)])
         except StanceError:
             found = []
         if not found:
