@@ -151,7 +151,7 @@ def fit_side_temperature(
     return {
         "side_temperature": temperature,
         "side_temperature_rows": int(chosen.sum()),
-        "side_temperature_fitted_on": f"{used} that take a side",
+        "side_temperature_fitted_on": f"{used} (those that take a side)",
         "validation_side_ece_before": expected_calibration_error(scaled_probabilities(side_logits[chosen], 1.0), side_gold, n_bins),
         "validation_side_ece_after": expected_calibration_error(scaled_probabilities(side_logits[chosen], temperature), side_gold, n_bins),
     }
