@@ -37,7 +37,7 @@ class TrainOptions:
     report_to: list[str] = field(default_factory=lambda: ["tensorboard"])
     num_threads: int | None = None
     freeze_embeddings: bool = True
-    freeze_layers: int = 6
+    freeze_layers: int = 4
     device: str = "auto"
 
 
