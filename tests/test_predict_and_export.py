@@ -158,3 +158,12 @@ def test_a_glob_reads_the_files_it_matches_as_a_folder_would(model_dir, tmp_path
     pattern = str(tmp_path / "in" / "**" / "*.txt")
     records = predict(config(f"model_dir={model_dir}", f"predict.input='{pattern}'", f"predict.output={tmp_path / 'out.jsonl'}"))["records"]
     assert sorted(r["doc_id"] for r in records if r["type"] == "document") == ["hanoi/statement", "oslo/statement"]
+
+
+def test_a_glob_names_its_files_from_the_folder_before_the_wildcard_even_when_a_folder_shares_the_prefix(model_dir, tmp_path):
+    (tmp_path / "in" / "news").mkdir(parents=True)  # "in/news" is a folder, but "in/news*.txt" matches files beside it
+    for name in ("news_oslo", "news_hanoi"):
+        (tmp_path / "in" / f"{name}.txt").write_text("The talks will resume next month.\n", encoding="utf-8")
+    pattern = str(tmp_path / "in" / "news*.txt")
+    records = predict(config(f"model_dir={model_dir}", f"predict.input='{pattern}'", f"predict.output={tmp_path / 'out.jsonl'}"))["records"]
+    assert sorted(r["doc_id"] for r in records if r["type"] == "document") == ["news_hanoi", "news_oslo"]

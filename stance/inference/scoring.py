@@ -8,7 +8,9 @@ segmented exactly as `stance-prepare` does, then summarised as a document.
 from __future__ import annotations
 
 import csv
+import glob
 import io
+import itertools
 import json
 import os
 import sys
@@ -113,11 +115,11 @@ def read_inputs(source: str, text_column: str = "text", lines: bool | None = Non
         if lines is False:
             return Inputs([], [("stdin", text)], [])
         return Inputs(_line_records(text), [], [])
-    if any(ch in source for ch in "*?["):
-        # a glob pattern: its files as a folder's are read, ids relative to the pattern's fixed part
+    if glob.has_magic(source):
+        # a glob pattern: its files as a folder's are read, ids relative to the folders before its first wildcard
         found = input_files([source])
-        fixed = Path(os.path.expanduser(source.split("*")[0].split("?")[0].split("[")[0]))
-        return _read_files(found, fixed if fixed.is_dir() else fixed.parent, text_column)
+        parts = Path(os.path.expanduser(source)).parts
+        return _read_files(found, Path(*itertools.takewhile(lambda part: not glob.has_magic(part), parts)), text_column)
     path = Path(source).expanduser()
     if not path.exists():
         raise StanceError("no such file or folder", where=str(path), fix="set predict.input= to a file, a folder of articles, a glob or -")
