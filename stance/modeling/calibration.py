@@ -93,7 +93,12 @@ def fit_no_side_threshold(proba: np.ndarray, labels_true: np.ndarray, labels: tu
     }
 
 
-def calibration_rows(origins: list[str], calibrate_on: tuple[str, ...], eligible: np.ndarray, min_rows: int = 30) -> tuple[np.ndarray, str]:
+MIN_CALIBRATION_ROWS = 30  # below this many rows of the chosen origins, a fit uses every eligible row (too few to fit on)
+
+
+def calibration_rows(
+    origins: list[str], calibrate_on: tuple[str, ...], eligible: np.ndarray, min_rows: int = MIN_CALIBRATION_ROWS
+) -> tuple[np.ndarray, str]:
     """The eligible validation rows of the `calibrate_on` origins, and what they are in words.
 
     Every eligible row when `calibrate_on` is empty or fewer than `min_rows` rows have those origins
@@ -115,7 +120,7 @@ def fit_no_side_rule(
     temperature: float,
     origins: list[str],
     calibrate_on: tuple[str, ...],
-    min_rows: int = 30,
+    min_rows: int = MIN_CALIBRATION_ROWS,
 ) -> dict[str, object]:
     """The no-side threshold fitted on the validation rows of `calibrate_on` origins, at `temperature`, and which rows fitted it.
 
@@ -134,7 +139,7 @@ def fit_side_temperature(
     origins: list[str],
     calibrate_on: tuple[str, ...],
     n_bins: int = 15,
-    min_rows: int = 30,
+    min_rows: int = MIN_CALIBRATION_ROWS,
 ) -> dict[str, object]:
     """The temperature of the binary view (conciliatory vs hardline), fitted on the stance-bearing validation rows of `calibrate_on` origins.
 
