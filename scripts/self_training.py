@@ -28,8 +28,17 @@ REPO = Path(__file__).resolve().parents[1]
 REALTEXT = REPO / "data" / "realtext"
 
 
-def _jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def _skip_reason(row: dict, key: str, pred, held_out_docs: set[str], known: set[str], min_confidence: float) -> str | None:
+    """Why a pseudo-labelled sentence (`key`: its de-duplication key) stays out of training, or None to keep it."""
+    if row["doc_id"] in held_out_docs:
+        return "document in validation or test"
+    if key in known:
+        return "already in the dataset"
+    if not pred.content:
+        return "not a content line"
+    if pred.confidence < min_confidence:
+        return f"confidence below {min_confidence}"
+    return None
 
 
 def main() -> None:
@@ -43,6 +52,8 @@ def main() -> None:
 
     import datasets
 
+    from stance.data.cleaning import dedup_key
+    from stance.data.readers import json_records
     from stance.inference.classifier import StanceClassifier
 
     out = Path(args.out)
@@ -50,33 +61,27 @@ def main() -> None:
         raise SystemExit(f"{out}: exists; choose a new --out folder")
     prepared = datasets.load_from_disk(args.prepared)
     held_out_docs = {d for split in ("validation", "test") for d in prepared[split]["doc_id"]}
-    known_texts = {t for split in prepared for t in prepared[split]["text"]}
-    never = _jsonl(REALTEXT / "dev.jsonl") + _jsonl(REALTEXT / "running.jsonl")
-    never_texts, never_docs = {r["text"] for r in never}, {r["doc_id"] for r in never}
+    # texts compared by the key stance-prepare de-duplicates with and the held-out guards match on
+    known = {dedup_key(t) for split in prepared for t in prepared[split]["text"]}
+    never = [r for name in ("dev.jsonl", "running.jsonl") for _, r in json_records(REALTEXT / name)]
+    never_texts, never_docs = {dedup_key(r["text"]) for r in never}, {r["doc_id"] for r in never}
 
-    rows = _jsonl(Path(args.unlabelled))
+    numbered = json_records(Path(args.unlabelled))
+    keys = [dedup_key(r["text"]) for _, r in numbered]
+    for (i, row), key in zip(numbered, keys):  # refused before the teacher spends a pass on the file
+        if row["doc_id"] in never_docs or key in never_texts:
+            raise SystemExit(f"{args.unlabelled} row {i}: a dev or running-text sentence or document; remove it from the unlabelled file")
+    rows = [r for _, r in numbered]
     teacher = StanceClassifier.from_pretrained(args.teacher)
     predictions = teacher.predict_sentences([r["text"] for r in rows], [r.get("previous", "") for r in rows])
 
     kept, skipped = [], collections.Counter()
-    for i, (row, pred) in enumerate(zip(rows, predictions), start=1):
-        if row["doc_id"] in never_docs or row["text"] in never_texts:
-            raise SystemExit(f"{args.unlabelled} row {i}: a dev or running-text sentence or document; remove it from the unlabelled file")
-        reason = (
-            "document in validation or test"
-            if row["doc_id"] in held_out_docs
-            else "already in the dataset"
-            if row["text"] in known_texts
-            else "not a content line"
-            if not pred.content
-            else f"confidence below {args.min_confidence}"
-            if pred.confidence < args.min_confidence
-            else None
-        )
+    for (i, row), key, pred in zip(numbered, keys, predictions):
+        reason = _skip_reason(row, key, pred, held_out_docs, known, args.min_confidence)
         if reason:
             skipped[reason] += 1
             continue
-        known_texts.add(row["text"])
+        known.add(key)
         kept.append((i, row, pred))
 
     train = prepared["train"]
