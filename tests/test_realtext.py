@@ -37,6 +37,17 @@ def test_only_addresses_before_1900_and_split_by_address():
     assert binary >= 600 and dev_labels["neutral"] > 0
 
 
+def test_running_text_passages_come_from_development_addresses_before_1900_only():
+    train_docs, dev_docs = {r["doc_id"] for r in _rows("train.jsonl")}, {r["doc_id"] for r in _rows("dev.jsonl")}
+    passages = {r["doc_id"] for r in _rows("running.jsonl") if r["origin"] == "real"}
+    assert len(passages) >= 10
+    for doc_id in passages:
+        # a passage's document is named for its address: running-<year>-<president>-<n> for sotu-<year>-<president>-<n>
+        address = "sotu-" + doc_id.removeprefix("running-")
+        assert _year(address) <= 1899, doc_id
+        assert address in dev_docs and address not in train_docs, f"{doc_id} is not a development address"
+
+
 @pytest.mark.parametrize(
     ("agreement", "labelled", "minimum"),
     [
