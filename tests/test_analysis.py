@@ -83,6 +83,34 @@ def test_chart_lines_break_at_missing_periods_and_sit_at_their_dates():
     assert gap.days > 3 * step.days - 10, "the axis is proportional to time"
 
 
+def test_chart_intervals_never_cross_a_cell_without_one_and_a_lone_interval_is_a_bar(tmp_path, monkeypatch):
+    from stance.analysis.trend_report import interval_segments, plot_actor
+
+    # Q1 and Q2 have two documents each, Q3 one (too few), Q4 two: Q4's interval stands alone
+    sentences = [s(f"{q}{i}", "hardline", date=f"2024-{3 * q - 2:02d}-10") for q in (1, 2, 4) for i in range(2)]
+    sentences.append(s("q3", "hardline", date="2024-07-10"))
+    rows = stance_trend(sentences, "quarter", resamples=100)
+    assert [r["too_few"] for r in rows] == [False, False, True, False]
+    assert interval_segments(rows) == [[0, 1], [3]], "the band stops at the cell without an interval"
+
+    import matplotlib.pyplot as plt
+
+    drawn = {}
+    real_subplots = plt.subplots
+
+    def spy(*args, **kwargs):
+        fig, ax = real_subplots(*args, **kwargs)
+        drawn["ax"] = ax
+        return fig, ax
+
+    monkeypatch.setattr(plt, "subplots", spy)
+    plot_actor("A", rows, tmp_path / "a.png", "quarter", level=0.95)
+    ax = drawn["ax"]
+    bands = [c for c in ax.collections if c.__class__.__name__ in ("PolyCollection", "FillBetweenPolyCollection")]
+    bars = [c for c in ax.collections if c.__class__.__name__ == "LineCollection"]
+    assert len(bands) == 1 and len(bars) == 1, "one band (Q1-Q2) and one bar (Q4)"
+
+
 def test_actor_names_that_differ_in_case_or_spacing_are_merged_and_reported():
     from stance.analysis.trend_inputs import TrendRow, normalise_names
 

@@ -54,12 +54,32 @@ def chart_runs(rows: Sequence[dict], period: str) -> dict[str, list[list[dict]]]
     return out
 
 
+def interval_segments(run: Sequence[dict]) -> list[list[int]]:
+    """Positions in a run of cells whose intervals are drawn together: consecutive cells that have one.
+
+    A cell with too few documents has no interval and breaks the band, so no band is drawn across it;
+    a segment of one cell is drawn as a bar (a band needs two points to have width).
+    """
+    segments: list[list[int]] = []
+    previous_had_interval = False
+    for i, r in enumerate(run):
+        has_interval = not r.get("too_few") and not math.isnan(r["ci_low"])
+        if has_interval:
+            if previous_had_interval:
+                segments[-1].append(i)
+            else:
+                segments.append([i])
+        previous_had_interval = has_interval
+    return segments
+
+
 def plot_actor(actor: str, rows: Sequence[dict], path: Path, period: str, *, level: float) -> Path:
     """One line per counterpart: the stance index over a proportional time axis, its interval band, the sentence count at each point.
 
     Periods are placed at their real dates, so a gap in the data is a gap on the axis; a line joins
     only consecutive periods, never across a missing one. Cells with too few documents for an
-    interval are drawn as hollow points without a band.
+    interval are drawn as hollow points without a band; a band never crosses one, and a lone cell
+    with an interval gets a bar.
     """
     import textwrap
 
@@ -74,11 +94,13 @@ def plot_actor(actor: str, rows: Sequence[dict], path: Path, period: str, *, lev
             ys = [r["stance_index"] for r in run]
             line = ax.plot(xs, ys, marker="o", color=color, label=None if color else f"towards {counterpart or '(any counterpart)'}")[0]
             color = line.get_color()
-            banded = [(x, r) for x, r in zip(xs, run) if not r.get("too_few") and not math.isnan(r["ci_low"])]
-            if banded:
-                ax.fill_between(
-                    [x for x, _ in banded], [r["ci_low"] for _, r in banded], [r["ci_high"] for _, r in banded], color=color, alpha=0.18, linewidth=0
-                )
+            for segment in interval_segments(run):
+                lows, highs = [run[i]["ci_low"] for i in segment], [run[i]["ci_high"] for i in segment]
+                if len(segment) == 1:
+                    # a bar from low to high, not an error bar around the point: the prior can put the point outside its interval
+                    ax.vlines([xs[segment[0]]], lows, highs, color=color, alpha=0.3, linewidth=8)
+                else:
+                    ax.fill_between([xs[i] for i in segment], lows, highs, color=color, alpha=0.18, linewidth=0)
             for x, r in zip(xs, run):
                 if r.get("too_few"):
                     ax.plot([x], [r["stance_index"]], marker="o", markerfacecolor="white", color=color)
@@ -89,7 +111,7 @@ def plot_actor(actor: str, rows: Sequence[dict], path: Path, period: str, *, lev
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
     ax.set_ylabel("stance index (+1 hardline, -1 conciliatory)")
     ax.set_xlabel(f"{period} (gaps: periods without documents)")
-    title = f"{actor}: stance by {period} (band: {level:.0%} interval over documents; hollow: too few documents; n = sentences)"
+    title = f"{actor}: stance by {period} (band or bar: {level:.0%} interval over documents; hollow: too few documents; n = sentences)"
     ax.set_title("\n".join(textwrap.wrap(title, 70)), fontsize=10)
     if by_counterpart:
         ax.legend(fontsize=8, loc="best")
