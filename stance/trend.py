@@ -78,14 +78,14 @@ def trend(cfg: DictConfig) -> dict[str, Any]:
     for r in table:
         cell = f"{r['actor']} -> {r['counterpart'] or '(any)'} {r['period']}"
         if r["stance_index"] != r["stance_index"]:
-            print(f"  {cell}: no sentence takes a side, {r['documents']} docs, {r['sentences']} sentences")
+            print(f"  {cell}: no sentence takes a side, {_sizes(r)}")
             continue
         ci = (
             f"too few documents ({r['voting_documents']})"
             if r["too_few"]
             else f"{t.confidence_level:.0%} CI {r['ci_low']:+.2f} to {r['ci_high']:+.2f}"
         )
-        print(f"  {cell}: index {r['stance_index']:+.2f} ({ci}), {r['documents']} docs, {r['sentences']} sentences")
+        print(f"  {cell}: index {r['stance_index']:+.2f} ({ci}), {_sizes(r)}")
     print(f"trend: {out_dir / 'trend.csv'}\nchart: {out_dir / 'trend.html'}")
     if clf is not None:
         announce_model(cfg.model_dir)
@@ -115,6 +115,12 @@ def _csv(rows: list[dict]) -> str:
     for r in rows:
         writer.writerow({k: (f"{v:.4f}" if isinstance(v, float) and v == v else ("" if isinstance(v, float) else v)) for k, v in r.items()})
     return buffer.getvalue()
+
+
+def _sizes(row: dict) -> str:
+    """'1 document, 3 sentences': a cell's size as its printed line says it."""
+    documents, sentences = row["documents"], row["sentences"]
+    return f"{documents} document{'' if documents == 1 else 's'}, {sentences} sentence{'' if sentences == 1 else 's'}"
 
 
 main = run_hydra_app(trend)
