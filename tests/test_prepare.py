@@ -138,8 +138,8 @@ def test_prepare_never_loses_duplicates_or_straddles(tmp_path, rows, seed):
             assert owners.setdefault(doc, split) == split, "a document straddles splits"
 
 
-@pytest.mark.parametrize("kind", ["parquet", "tsv", "json"])
-def test_prepare_reads_parquet_tsv_and_a_json_array_like_jsonl(tmp_path, kind):
+@pytest.mark.parametrize("kind", ["parquet", "tsv", "json", "semicolon.csv"])
+def test_prepare_reads_parquet_tsv_a_json_array_and_a_semicolon_csv_like_jsonl(tmp_path, kind):
     import pandas as pd
 
     rows = [json.loads(line) for line in (FIXTURES / "labelled.jsonl").read_text().splitlines() if line.strip()]
@@ -149,6 +149,9 @@ def test_prepare_reads_parquet_tsv_and_a_json_array_like_jsonl(tmp_path, kind):
         table.to_parquet(path)
     elif kind == "tsv":
         table.assign(tags=table["tags"].map(";".join)).to_csv(path, sep="\t", index=False)
+    elif kind == "semicolon.csv":
+        # as a spreadsheet in a locale whose decimal mark is the comma saves "CSV"
+        table.assign(tags=table["tags"].map("|".join)).to_csv(path, sep=";", index=False)
     else:
         path.write_text(json.dumps(rows))
     reference = prepare_dataset(options(tmp_path / "jsonl", [FIXTURES / "labelled.jsonl"]))
@@ -156,6 +159,18 @@ def test_prepare_reads_parquet_tsv_and_a_json_array_like_jsonl(tmp_path, kind):
     a, b = load_from_disk(str(reference.path)), load_from_disk(str(result.path))
     for split in ("train", "validation", "test"):
         assert a[split]["text"] == b[split]["text"] and a[split]["label"] == b[split]["label"] and a[split]["tags"] == b[split]["tags"]
+
+
+def test_the_header_line_alone_decides_a_csv_separator(tmp_path):
+    from stance.data.readers import csv_delimiter
+
+    csv_path, tsv_path = tmp_path / "a.csv", tmp_path / "a.tsv"
+    assert csv_delimiter(csv_path, "text;label\nWe refuse; never.;hardline\n") == ";"
+    assert csv_delimiter(csv_path, "text\tlabel\nhello\tneutral\n") == "\t"
+    # a comma file whose cells hold semicolons stays a comma file, and so does a one-column file
+    assert csv_delimiter(csv_path, 'text,label\n"We refuse; we will not yield.",hardline\n') == ","
+    assert csv_delimiter(csv_path, "text\nWe refuse; we will not yield.\n") == ","
+    assert csv_delimiter(tsv_path, "text;label\n") == "\t"
 
 
 def test_inputs_are_files_folders_or_glob_patterns_each_found_once(tmp_path):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stance.data.readers import TABLE_SUFFIXES, discover
+from stance.data.readers import TABLE_SUFFIXES, csv_delimiter, discover, read_text_file
 from stance.errors import StanceError
 
 
@@ -190,7 +191,8 @@ def read_trend_inputs(
 def _manifest(path: Path, columns: TrendColumns) -> dict[str, dict[str, Any]]:
     import pandas as pd
 
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    text = read_text_file(path)
+    table = pd.read_csv(io.StringIO(text), sep=csv_delimiter(path, text), dtype=str, keep_default_na=False)
     key = "file" if "file" in table.columns else columns.doc_id
     _require(path, list(table.columns), {"doc_id": key, "date": columns.date, "actor": columns.actor})
     return {Path(str(r[key])).stem: {**r, "_row": i} for i, r in enumerate(table.to_dict("records"), start=1)}

@@ -190,7 +190,7 @@ def read_source(path: Path, columns: Columns, metadata: Sequence[str], column_ke
     if suffix in RAW_SUFFIXES:
         yield _read_article(path)
     elif suffix in (".csv", ".tsv"):
-        yield from _read_csv(path, columns, metadata, column_keys, delimiter="\t" if suffix == ".tsv" else ",")
+        yield from _read_csv(path, columns, metadata, column_keys)
     elif suffix == ".parquet":
         yield from _read_parquet(path, columns, metadata, column_keys)
     else:
@@ -246,10 +246,26 @@ def _missing(value: Any) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
-def _read_csv(path: Path, columns: Columns, metadata: Sequence[str], keys: dict[str, str] | None, delimiter: str) -> Iterator[RawRow]:
+def csv_delimiter(path: Path, text: str) -> str:
+    """The field separator of a CSV/TSV file: the one every reader of tables uses.
+
+    A tab for `.tsv`. For `.csv` a comma, unless the header line holds no comma but semicolons or
+    tabs: spreadsheets in many locales save "CSV" with semicolons (comma being their decimal
+    mark), and some save tabs. Only the header decides, so a comma file whose cells hold semicolons
+    stays a comma file.
+    """
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    header = text.lstrip("\ufeff").split("\n", 1)[0]
+    if "," in header:
+        return ","
+    return max((";", "\t"), key=header.count) if header.count(";") + header.count("\t") else ","
+
+
+def _read_csv(path: Path, columns: Columns, metadata: Sequence[str], keys: dict[str, str] | None) -> Iterator[RawRow]:
     text = read_text_file(path)
     csv.field_size_limit(2**31 - 1)
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=csv_delimiter(path, text))
     if not reader.fieldnames:
         raise StanceError("file has no header row", where=str(path), fix="add a header line naming the columns")
     header = [h.strip() for h in reader.fieldnames]
@@ -304,7 +320,8 @@ def table_columns(path: Path) -> list[str]:
         except (pa.ArrowException, OSError) as err:
             raise StanceError(f"cannot be read as Parquet ({str(err)[:120]})", where=str(path), fix="re-export the file as Parquet") from None
     if suffix in (".csv", ".tsv"):
-        return next(csv.reader(io.StringIO(read_text_file(path)), delimiter="\t" if suffix == ".tsv" else ","), [])
+        text = read_text_file(path)
+        return next(csv.reader(io.StringIO(text), delimiter=csv_delimiter(path, text)), [])
     names: dict[str, None] = {}
     for _, record in json_records(path):
         names.update(dict.fromkeys(record))

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from stance.data.labels import THREE_WAY
+from stance.data.readers import csv_delimiter, read_text_file
 from stance.errors import StanceError
 from stance.evaluation.metrics import (
     bootstrap_ci,
@@ -337,8 +338,8 @@ def document_manifest(folder: Path, manifest: Path | None = None) -> list[dict[s
     manifest = manifest or folder / "labels.csv"
     if not manifest.exists():
         raise StanceError("no labels.csv manifest for the articles", where=str(folder), fix="add labels.csv with columns file,doc_stance")
-    with manifest.open(encoding="utf-8-sig", newline="") as handle:
-        entries = list(csv.DictReader(handle))
+    text = read_text_file(manifest)
+    entries = list(csv.DictReader(io.StringIO(text, newline=""), delimiter=csv_delimiter(manifest, text)))
     for row, entry in enumerate(entries, start=1):
         if not entry.get("file") or not (folder / entry["file"]).is_file():
             raise StanceError(
