@@ -70,7 +70,13 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
             if ns["no_side_given_a_side"] is None
             else f"; no-side sentences given a side {ns['no_side_given_a_side']:.1%} of {ns['no_side_sentences']}"
         )
-        print(f"{tag}, three-way: macro-F1 {ns['macro_f1']:.3f} over {ns['n']} sentences{side}")
+        if ns["macro_f1"] is None:
+            print(
+                f"{tag}, three-way: no sentence of the data takes no side, so no three-way macro-F1; "
+                f"{ns['side_taken_as_no_side']:.1%} of the {ns['n']} sentences that take a side were called neutral"
+            )
+        else:
+            print(f"{tag}, three-way: macro-F1 {ns['macro_f1']:.3f} over {ns['n']} sentences{side}")
     if documents and documents["documents"]:
         print(f"documents: {documents['documents']} articles, document-level accuracy {documents['accuracy']:.3f}")
     if running_metrics is not None:

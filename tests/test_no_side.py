@@ -159,3 +159,15 @@ def test_the_running_text_line_says_n_a_where_a_custom_yardstick_cannot_speak():
     m = {"macro_f1": 0.5, "macro_f1_ci": None, "n": 4, "no_side_given_a_side": None, "no_side_sentences": 0, "doc_index_mae": None, "documents": 0}
     line = summary_line(m)
     assert "given a side n/a of 0" in line and "MAE n/a over 0 documents" in line
+
+
+def test_a_set_without_no_side_sentences_gets_no_three_way_macro_f1_not_a_perfect_score_of_0_667(tiny_model_dir, tmp_path):
+    from stance.evaluation.evaluator import EvalOptions, evaluate_classifier
+    from stance.evaluation.rows import LabelledRows
+
+    clf = classifier(tiny_model_dir, THREE, {"talks": [3.0, 0.0, 0.0], "never": [0.0, 3.0, 0.0]})
+    rows = LabelledRows(["talks resume", "never again"], ["conciliatory", "hardline"], {})
+    m = evaluate_classifier(clf, rows, tmp_path / "out", EvalOptions(plots=False, explain_errors=0), title="tiny")
+    assert m["macro_f1"] == 1.0, "both sentences are right"
+    assert m["no_side"]["macro_f1"] is None and m["no_side"]["side_taken_as_no_side"] == 0.0
+    assert "no three-way macro-F1" in (tmp_path / "out" / "report.md").read_text()

@@ -134,14 +134,23 @@ def render_markdown(m: dict[str, Any]) -> str:
     if "no_side" in m:
         ns = m["no_side"]
         interval = _interval(ns["macro_f1_ci"])
+        if ns["macro_f1"] is None:
+            summary = (
+                f"No sentence of these {ns['n']} takes no side in the gold labels, so there is no three-way macro-F1 (the neutral class "
+                f"would score 0 whatever the model did); {_pct(ns['side_taken_as_no_side'])} of them were called neutral.{_threshold_note(ns)}"
+            )
+        else:
+            summary = (
+                f"Over all {ns['n']} sentences, `predict`'s labels (neutral for a sentence that takes no side) reach three-way macro-F1 "
+                f"{_num(ns['macro_f1'])} ({interval}); {_pct(ns['no_side_given_a_side'])} of the {ns['no_side_sentences']} sentences that "
+                f"take no side were given one, and {_pct(ns['side_taken_as_no_side'])} of those that take a side were called neutral."
+                f"{_threshold_note(ns)}"
+            )
         out += [
             "",
             "## Sentences that take no side",
             "",
-            f"The headline above is conciliatory vs hardline on the sentences whose gold label takes a side. Over all {ns['n']} sentences, "
-            f"`predict`'s labels (neutral for a sentence that takes no side) reach three-way macro-F1 {_num(ns['macro_f1'])} ({interval}); "
-            f"{_pct(ns['no_side_given_a_side'])} of the {ns['no_side_sentences']} sentences that take no side were given one, "
-            f"and {_pct(ns['side_taken_as_no_side'])} of those that take a side were called neutral.{_threshold_note(ns)}",
+            "The headline above is conciliatory vs hardline on the sentences whose gold label takes a side. " + summary,
             "",
             "| gold \\ predicted | " + " | ".join(ns["labels"]) + " |",
             "|---|" + "---|" * len(ns["labels"]),
