@@ -171,3 +171,16 @@ def test_a_set_without_no_side_sentences_gets_no_three_way_macro_f1_not_a_perfec
     assert m["macro_f1"] == 1.0, "both sentences are right"
     assert m["no_side"]["macro_f1"] is None and m["no_side"]["side_taken_as_no_side"] == 0.0
     assert "no three-way macro-F1" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_a_running_yardstick_without_no_side_sentences_says_n_a_for_its_three_way_macro_f1(tiny_model_dir, tmp_path):
+    from stance.evaluation.running import RunningText, evaluate_running, summary_line
+
+    rows = [{"doc_id": "d1", "text": "talks resume", "label": "conciliatory"}, {"doc_id": "d1", "text": "never again", "label": "hardline"}]
+    path = tmp_path / "running.jsonl"
+    path.write_text("".join(json.dumps({**r, "previous": "", "origin": "news"}) + "\n" for r in rows))
+    clf = classifier(tiny_model_dir, THREE, {"talks": [3.0, 0.0, 0.0], "never": [0.0, 3.0, 0.0]})
+    m = evaluate_running(clf, RunningText.read(path), tmp_path / "out", resamples=50)
+    assert m["macro_f1"] is None and m["parts"]["news"]["macro_f1"] is None
+    assert "three-way macro-F1 n/a (no sentence takes no side)" in summary_line(m)
+    assert "n/a (no sentence takes no side)" in (tmp_path / "out" / "report.md").read_text()

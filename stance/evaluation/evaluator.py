@@ -20,6 +20,7 @@ from stance.evaluation.metrics import (
     classification_metrics,
     coverage_curve,
     fast_macro_f1,
+    three_way_scores,
     threshold_for_accuracy,
 )
 from stance.evaluation.rows import LabelledRows
@@ -170,14 +171,12 @@ def _no_side_view(classifier: Any, rows: LabelledRows, proba: np.ndarray, opts: 
     pred = np.array([THREE_WAY.index(d) if d in THREE_WAY else 2 for d in decided])
     gold = np.array([THREE_WAY.index(g) for g in rows.gold])
     neutral = gold == 2
-    # without a gold no-side sentence the neutral class scores 0 whatever the model does (a perfect set would read 0.667):
-    # no three-way macro-F1 then, only how often a side was called neutral
-    scorable = bool(neutral.any())
+    macro_f1, macro_f1_ci = three_way_scores(gold, pred, opts.bootstrap_resamples, opts.confidence_level, seed)
     out: dict[str, Any] = {
         "n": int(len(gold)),
         "labels": list(THREE_WAY),
-        "macro_f1": fast_macro_f1(gold, pred, 3) if scorable else None,
-        "macro_f1_ci": bootstrap_ci(gold, pred, 3, opts.bootstrap_resamples, opts.confidence_level, seed)["macro_f1"] if scorable else None,
+        "macro_f1": macro_f1,
+        "macro_f1_ci": macro_f1_ci,
         "accuracy": float(np.mean(gold == pred)),
         "confusion_matrix": np.bincount(gold * 3 + pred, minlength=9).reshape(3, 3).tolist(),
         "no_side_sentences": int(neutral.sum()),

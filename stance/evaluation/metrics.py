@@ -118,6 +118,17 @@ def bootstrap_ci(
     return {"accuracy": accuracy, "macro_f1": None if low == high else [low, high], "level": level}
 
 
+def three_way_scores(gold: np.ndarray, pred: np.ndarray, resamples: int, level: float, seed: int) -> tuple[float | None, list[float] | None]:
+    """Three-way macro-F1 (conciliatory, hardline, neutral = ids 0, 1, 2) and its bootstrap interval.
+
+    Both are None when the gold holds no sentence that takes no side: the neutral class would then
+    score 0 whatever the model did (two right answers would read 0.667), so the figure says nothing.
+    """
+    if not (np.asarray(gold) == 2).any():
+        return None, None
+    return fast_macro_f1(gold, pred, 3), bootstrap_ci(gold, pred, 3, resamples, level, seed)["macro_f1"]
+
+
 def ci_text(ci: list[float] | None, n: int, digits: int = 3, level: float = 0.95) -> str:
     """'95% CI a-b' (at `level`, the one the interval was computed at), or why there is no interval."""
     if ci is None:
