@@ -20,3 +20,9 @@ class StanceError(Exception):
         if self.fix:
             text = f"{text} -> fix: {self.fix}"
         return " ".join(text.split())
+
+
+def check_setting(ok: bool, where: str, value: object, allowed: str) -> None:
+    """Refuse a setting's value in one line when `ok` is false: `allowed` says what the setting takes."""
+    if not ok:
+        raise StanceError(f"{value!r} is not allowed", where=where, fix=f"set {where} to {allowed}")

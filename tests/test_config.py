@@ -176,3 +176,44 @@ def test_dict_settings_take_a_dict_on_the_command_line_and_typos_still_fail():
     assert options(cfg, "data").synonyms == {"dove": "conciliatory"}
     with pytest.raises(Exception, match="explicit_class_weight"):
         _compose(*dict_setting_overrides(["trainer.explicit_class_weight={hardline:2.0}"]))
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        "trainer.epochs=0",
+        "trainer.batch_size=0",
+        "trainer.learning_rate=-1e-5",
+        "trainer.warmup_ratio=1.5",
+        "trainer.gradient_accumulation_steps=0",
+        "trainer.freeze_layers=-1",
+        "eval.confidence_level=1.5",
+        "eval.bootstrap_resamples=0",
+        "eval.target_accuracy=0",
+        "predict.batch_size=0",
+        "predict.min_confidence=1.5",
+        "distill.alpha=1.2",
+        "distill.temperature=0",
+        "distill.augment_copies=-1",
+        "model.max_length=4",
+        "trend.confidence_level=0",
+    ],
+)
+def test_an_impossible_numeric_setting_is_refused_when_the_options_are_built_naming_its_key(override):
+    from stance.config import options
+    from stance.errors import StanceError
+
+    key = override.split("=")[0]
+    cfg = _compose(override)
+    with pytest.raises(StanceError) as err:
+        options(cfg, key.split(".")[0])
+    line = str(err.value)
+    assert line.startswith(f"{key}:") and f"set {key} to" in line and "\n" not in line
+
+
+def test_the_library_refuses_an_impossible_min_confidence_too():
+    from stance.errors import StanceError
+    from stance.inference.classifier import StanceClassifier
+
+    with pytest.raises(StanceError, match=r"min_confidence: 1\.5 is not allowed"):
+        StanceClassifier(backend=None, tokenizer=None, labels=("conciliatory", "hardline"), min_confidence=1.5)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from stance.data.readers import TABLE_SUFFIXES, csv_delimiter, discover, read_text_file
-from stance.errors import StanceError
+from stance.errors import StanceError, check_setting
 
 
 @dataclass
@@ -42,6 +42,12 @@ class TrendOptions:
     top_k: int = 3
     explain: bool = True
     output_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        """Reject an impossible value when the options are built, before any input is read."""
+        check_setting(self.bootstrap_resamples >= 1, "trend.bootstrap_resamples", self.bootstrap_resamples, "1 or more, e.g. 1000")
+        check_setting(0 < self.confidence_level < 1, "trend.confidence_level", self.confidence_level, "a level between 0 and 1, e.g. 0.95")
+        check_setting(self.top_k >= 0, "trend.top_k", self.top_k, "0 (no evidence) or more sentences")
 
 
 @dataclass

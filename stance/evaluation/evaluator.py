@@ -14,7 +14,7 @@ import numpy as np
 
 from stance.data.labels import THREE_WAY
 from stance.data.readers import csv_delimiter, read_text_file
-from stance.errors import StanceError
+from stance.errors import StanceError, check_setting
 from stance.evaluation.metrics import (
     bootstrap_ci,
     classification_metrics,
@@ -59,6 +59,15 @@ class EvalOptions:
     real_dev: str | None = field(default_factory=bundled_real_dev)
     running: str | None = field(default_factory=bundled_running)
     explain_errors: int = 10
+
+    def __post_init__(self) -> None:
+        """Reject an impossible value when the options are built, before a model is loaded."""
+        check_setting(self.bootstrap_resamples >= 1, "eval.bootstrap_resamples", self.bootstrap_resamples, "1 or more, e.g. 1000")
+        check_setting(0 < self.confidence_level < 1, "eval.confidence_level", self.confidence_level, "a level between 0 and 1, e.g. 0.95")
+        check_setting(self.calibration_bins >= 1, "eval.calibration_bins", self.calibration_bins, "1 or more bins, e.g. 15")
+        check_setting(0 < self.target_accuracy <= 1, "eval.target_accuracy", self.target_accuracy, "an accuracy above 0 and at most 1, e.g. 0.9")
+        check_setting(self.batch_size >= 1, "eval.batch_size", self.batch_size, "a whole number from 1, e.g. 64")
+        check_setting(self.explain_errors >= 0, "eval.explain_errors", self.explain_errors, "0 (none) or more")
 
 
 def evaluate_classifier(

@@ -28,7 +28,7 @@ from typing import Any, overload
 import numpy as np
 
 from stance.data.labels import NEUTRAL, index_of
-from stance.errors import StanceError
+from stance.errors import StanceError, check_setting
 from stance.inference.backends import Backend, TorchBackend, parallel_context
 from stance.modeling.calibration import scaled_probabilities
 from stance.modeling.encoding import length_sorted_batches
@@ -42,6 +42,11 @@ SORT_WINDOW = 4096
 
 class TruncationWarning(UserWarning):
     """Sentences longer than the model's max length were cut before scoring."""
+
+
+def check_min_confidence(value: float | None, where: str = "min_confidence") -> None:
+    """A side below `min_confidence` becomes "uncertain": a probability strictly between 0 and 1, or None for never."""
+    check_setting(value is None or 0 < value < 1, where, value, "a probability between 0 and 1, e.g. 0.8, or null for never")
 
 
 @dataclass
@@ -102,6 +107,8 @@ class StanceClassifier:
         self.side_temperature = None if side_temperature is None else float(side_temperature)
         self.max_length = int(max_length)
         self.batch_size = int(batch_size)
+        check_min_confidence(min_confidence)
+        check_setting(int(batch_size) >= 1, "batch_size", batch_size, "a whole number from 1, e.g. 64")
         self.min_confidence = min_confidence
         # with neutral: neutral when p(neutral) >= this (None: the most probable label); binary: neutral when the top side is below it
         self.no_side_threshold = no_side_threshold

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from stance.data.readers import RAW_SUFFIXES, TABLE_SUFFIXES, Columns, discover, read_sentences, read_text_file
-from stance.errors import StanceError
+from stance.errors import StanceError, check_setting
+from stance.inference.classifier import check_min_confidence
 
 # fields stance-predict writes; an input column of the same name is kept as `input_<name>`
 OUTPUT_FIELDS = ("type", "doc_id", "id", "text", "label", "confidence")
@@ -76,6 +77,8 @@ class PredictOptions:
             raise StanceError(f"unknown engine '{self.engine}'", where="predict.engine", fix=f"use {' or '.join(ENGINES)}")
         if self.on_error not in ON_ERROR:
             raise StanceError(f"unknown value '{self.on_error}'", where="predict.on_error", fix=f"use {' or '.join(ON_ERROR)}")
+        check_setting(self.batch_size >= 1, "predict.batch_size", self.batch_size, "a whole number from 1, e.g. 64")
+        check_min_confidence(self.min_confidence, "predict.min_confidence")
 
 
 @dataclass

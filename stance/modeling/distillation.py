@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from stance.errors import check_setting
 from stance.modeling.cache import cached_folder
 from stance.modeling.encoding import length_sorted_batches, masked_mean
 
@@ -47,6 +48,17 @@ class DistillOptions:
     feature_weight: float = 0.0
     cache: bool = True
     batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        """Reject an impossible value when the options are built, before the teacher scores anything."""
+        check_setting(0 <= self.alpha <= 1, "distill.alpha", self.alpha, "a weight from 0 (gold labels only) to 1 (teacher only), e.g. 0.5")
+        check_setting(self.temperature > 0, "distill.temperature", self.temperature, "a temperature above 0, e.g. 2.0")
+        check_setting(
+            self.max_unlabelled is None or self.max_unlabelled >= 0, "distill.max_unlabelled", self.max_unlabelled, "0 or more, or null for all"
+        )
+        check_setting(self.augment_copies >= 0, "distill.augment_copies", self.augment_copies, "0 (none) or more copies")
+        check_setting(self.feature_weight >= 0, "distill.feature_weight", self.feature_weight, "0 (off) or more")
+        check_setting(self.batch_size >= 1, "distill.batch_size", self.batch_size, "a whole number from 1, e.g. 64")
 
 
 @dataclass

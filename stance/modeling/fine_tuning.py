@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from stance.errors import StanceError
+from stance.errors import StanceError, check_setting
 from stance.modeling.distillation import IGNORE, Distillation, add_transfer_rows, distillation_loss, feature_loss, mean_pooled
 
 
@@ -39,6 +39,19 @@ class TrainOptions:
     freeze_embeddings: bool = True
     freeze_layers: int = 4
     device: str = "auto"
+
+    def __post_init__(self) -> None:
+        """Reject an impossible value when the options are built, before any data is prepared."""
+        check_setting(self.epochs > 0, "trainer.epochs", self.epochs, "a number of passes above 0, e.g. 2")
+        check_setting(self.batch_size >= 1, "trainer.batch_size", self.batch_size, "a whole number from 1, e.g. 16")
+        check_setting(self.eval_batch_size >= 1, "trainer.eval_batch_size", self.eval_batch_size, "a whole number from 1, e.g. 64")
+        check_setting(self.learning_rate > 0, "trainer.learning_rate", self.learning_rate, "a rate above 0, e.g. 6e-5")
+        check_setting(self.weight_decay >= 0, "trainer.weight_decay", self.weight_decay, "0 or more, e.g. 0.01")
+        check_setting(0 <= self.warmup_ratio < 1, "trainer.warmup_ratio", self.warmup_ratio, "a share from 0 up to (not including) 1, e.g. 0.1")
+        check_setting(self.gradient_accumulation_steps >= 1, "trainer.gradient_accumulation_steps", self.gradient_accumulation_steps, "1 or more")
+        check_setting(self.early_stopping_patience >= 0, "trainer.early_stopping_patience", self.early_stopping_patience, "0 or more epochs")
+        check_setting(self.logging_steps >= 1, "trainer.logging_steps", self.logging_steps, "1 or more steps")
+        check_setting(self.freeze_layers >= 0, "trainer.freeze_layers", self.freeze_layers, "0 (train every layer) or more")
 
 
 @dataclass

@@ -29,9 +29,10 @@ class ModelOptions:
 
     def __post_init__(self) -> None:
         """Reject a bad context setting when the options are built, before any data is prepared."""
-        from stance.errors import StanceError
+        from stance.errors import StanceError, check_setting
         from stance.modeling.encoding import CONTEXTS
 
+        check_setting(self.max_length >= 16, "model.max_length", self.max_length, "16 tokens or more, e.g. 128")
         if self.context not in CONTEXTS:
             raise StanceError(f"unknown context '{self.context}'", where="model.context", fix=f"use {' or '.join(CONTEXTS)}")
         # the budget is read only with context: a short max_length alone is fine
