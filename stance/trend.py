@@ -17,23 +17,15 @@ from stance.errors import StanceError
 
 def trend(cfg: DictConfig) -> dict[str, Any]:
     """Score (unless already scored), aggregate and write trend.csv, one PNG per actor and trend.html; return rows and paths."""
-    from stance.analysis.stance_index import PERIODS, ScoredSentence, evidence, stance_trend
+    from stance.analysis.stance_index import ScoredSentence, evidence, stance_trend
     from stance.analysis.trend_inputs import DateReader, normalise_names, read_trend_inputs
     from stance.analysis.trend_report import picture_name, plot_actor, write_html
     from stance.runs.atomic import atomic_directory
     from stance.runs.folders import timestamped
 
     t = options(cfg, "trend")
-    if t.period not in PERIODS:
-        raise StanceError(f"unknown period '{t.period}'", where="trend.period", fix=f"use one of {', '.join(PERIODS)}")
     if not t.inputs:
         raise StanceError("no inputs given", where="trend.inputs", fix="set trend.inputs=[articles_folder] or [sentences.csv]")
-    if t.min_documents < 1:
-        raise StanceError(
-            f"trend.min_documents={t.min_documents} asks for an interval from no document",
-            where="trend.min_documents",
-            fix="use 1 or more (2 is the default)",
-        )
     rows, skipped = read_trend_inputs(list(t.inputs), t.columns, t.manifest, DateReader(t.date_format, t.dayfirst))
     merged = normalise_names(rows)
     if merged:

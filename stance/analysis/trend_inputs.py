@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stance.analysis.stance_index import PERIODS
 from stance.data.readers import TABLE_SUFFIXES, csv_delimiter, discover, read_text_file
 from stance.errors import StanceError, check_setting
 
@@ -45,6 +46,14 @@ class TrendOptions:
 
     def __post_init__(self) -> None:
         """Reject an impossible value when the options are built, before any input is read."""
+        if self.period not in PERIODS:
+            raise StanceError(f"unknown period '{self.period}'", where="trend.period", fix=f"use one of {', '.join(PERIODS)}")
+        if self.min_documents < 1:
+            raise StanceError(
+                f"trend.min_documents={self.min_documents} asks for an interval from no document",
+                where="trend.min_documents",
+                fix="use 1 or more (2 is the default)",
+            )
         check_setting(self.bootstrap_resamples >= 1, "trend.bootstrap_resamples", self.bootstrap_resamples, "1 or more, e.g. 1000")
         check_setting(0 < self.confidence_level < 1, "trend.confidence_level", self.confidence_level, "a level between 0 and 1, e.g. 0.95")
         check_setting(self.top_k >= 0, "trend.top_k", self.top_k, "0 (no evidence) or more sentences")
