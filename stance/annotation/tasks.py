@@ -15,7 +15,7 @@ from xml.sax.saxutils import quoteattr
 from stance.annotation.pool import Candidate, sentence_id
 from stance.data.cleaning import dedup_key
 from stance.data.labels import LabelScheme
-from stance.data.readers import csv_delimiter
+from stance.data.readers import csv_dict_reader
 from stance.errors import StanceError
 
 
@@ -121,7 +121,7 @@ def decode_export(path: Path) -> tuple[str, str]:
 
 def _from_csv(path: Path, scheme: LabelScheme) -> ImportedTasks:
     text, encoding = decode_export(path)
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=csv_delimiter(path, text))
+    reader = csv_dict_reader(path, text)
     missing = [c for c in ("id", "text", "label") if c not in (reader.fieldnames or [])]
     if missing:
         raise StanceError(

@@ -262,10 +262,15 @@ def csv_delimiter(path: Path, text: str) -> str:
     return max((";", "\t"), key=header.count) if header.count(";") + header.count("\t") else ","
 
 
+def csv_dict_reader(path: Path, text: str) -> csv.DictReader:
+    """The rows of a CSV/TSV file's decoded `text` as dicts, split by its `csv_delimiter`."""
+    return csv.DictReader(io.StringIO(text, newline=""), delimiter=csv_delimiter(path, text))
+
+
 def _read_csv(path: Path, columns: Columns, metadata: Sequence[str], keys: dict[str, str] | None) -> Iterator[RawRow]:
     text = read_text_file(path)
     csv.field_size_limit(2**31 - 1)
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=csv_delimiter(path, text))
+    reader = csv_dict_reader(path, text)
     if not reader.fieldnames:
         raise StanceError("file has no header row", where=str(path), fix="add a header line naming the columns")
     header = [h.strip() for h in reader.fieldnames]

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from stance.data.labels import THREE_WAY
-from stance.data.readers import csv_delimiter, read_text_file
+from stance.data.readers import csv_dict_reader, read_text_file
 from stance.errors import StanceError, check_setting
 from stance.evaluation.metrics import (
     bootstrap_ci,
@@ -349,8 +349,7 @@ def document_manifest(folder: Path, manifest: Path | None = None) -> list[dict[s
     manifest = manifest or folder / "labels.csv"
     if not manifest.exists():
         raise StanceError("no labels.csv manifest for the articles", where=str(folder), fix="add labels.csv with columns file,doc_stance")
-    text = read_text_file(manifest)
-    entries = list(csv.DictReader(io.StringIO(text, newline=""), delimiter=csv_delimiter(manifest, text)))
+    entries = list(csv_dict_reader(manifest, read_text_file(manifest)))
     for row, entry in enumerate(entries, start=1):
         if not entry.get("file") or not (folder / entry["file"]).is_file():
             raise StanceError(

@@ -107,8 +107,8 @@ class StanceClassifier:
         self.side_temperature = None if side_temperature is None else float(side_temperature)
         self.max_length = int(max_length)
         self.batch_size = int(batch_size)
+        check_setting(self.batch_size >= 1, "batch_size", batch_size, "a whole number from 1, e.g. 64")
         check_min_confidence(min_confidence)
-        check_setting(int(batch_size) >= 1, "batch_size", batch_size, "a whole number from 1, e.g. 64")
         self.min_confidence = min_confidence
         # with neutral: neutral when p(neutral) >= this (None: the most probable label); binary: neutral when the top side is below it
         self.no_side_threshold = no_side_threshold
