@@ -24,7 +24,7 @@ def main() -> None:
 
     from stance.modeling.encoding import encode
     from stance.modeling.fine_tuning import TrainOptions, freeze_lower_layers
-    from stance.modeling.loading import DEFAULT_ENCODER, load_for_training, resolve_model_source
+    from stance.modeling.loading import ModelOptions, load_for_training, resolve_model_source
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prepared", required=True, help="a prepared dataset (stance-prepare's output folder)")
@@ -34,8 +34,8 @@ def main() -> None:
     args = parser.parse_args()
 
     torch.manual_seed(0)
-    recipe = TrainOptions()
-    model, tokenizer = load_for_training(resolve_model_source(DEFAULT_ENCODER), ("conciliatory", "hardline", "neutral"))
+    recipe, encoder = TrainOptions(), ModelOptions()
+    model, tokenizer = load_for_training(resolve_model_source(encoder.name_or_path), ("conciliatory", "hardline", "neutral"))
     freeze_lower_layers(model, recipe.freeze_embeddings, recipe.freeze_layers)
     optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=recipe.learning_rate)
     train = datasets.load_from_disk(args.prepared)["train"]
@@ -45,7 +45,7 @@ def main() -> None:
     labels = torch.tensor([train[i]["label"] for i in sample])
 
     def batches(context_tokens: int) -> list:
-        encoded = encode(tokenizer, texts, 128, previous if context_tokens else None, context_tokens)
+        encoded = encode(tokenizer, texts, encoder.max_length, previous if context_tokens else None, context_tokens)
         order = np.argsort([len(ids) for ids in encoded["input_ids"]])
         out = []
         for start in range(0, len(order), recipe.batch_size):
