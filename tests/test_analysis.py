@@ -301,3 +301,20 @@ def test_predict_can_add_the_top_words_of_each_sentence(tmp_path, smoke_model, b
     predict(cfg)
     rows = list(csv.DictReader((tmp_path / "out.csv").open()))
     assert [r["top_words"].split("; ")[0] for r in rows] == ["never", "talks"] and "ultimatum" in rows[0]["top_words"]
+
+
+def test_a_manifest_saved_with_semicolons_and_padded_headers_places_each_article(tmp_path):
+    """The manifest is read by the tables' own CSV reader: a spreadsheet's semicolon CSV with ' date' works."""
+    from stance.analysis.trend_inputs import TrendColumns, read_trend_inputs
+
+    folder = _articles(tmp_path)
+    rows = list(csv.reader((folder / "labels.csv").open()))
+    (folder / "labels.csv").write_text("\n".join(";".join(f" {cell}" if i == 0 else cell for cell in row) for i, row in enumerate(rows)) + "\n")
+    read, skipped = read_trend_inputs([str(folder)], TrendColumns())
+    assert not skipped
+    assert {(r.doc_id, r.actor, r.counterpart, r.date.isoformat()) for r in read} == {
+        ("wire_talks", "Norway", "Russia", "2024-01-15"),
+        ("wire_talks_copy", "Norway", "Russia", "2024-01-15"),
+        ("wire_ultimatum", "Norway", "Russia", "2024-05-02"),
+        ("wire_ultimatum_copy", "Norway", "Russia", "2024-05-02"),
+    }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -11,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from stance.analysis.stance_index import PERIODS
-from stance.data.readers import TABLE_SUFFIXES, csv_delimiter, discover, read_text_file
+from stance.data.readers import TABLE_SUFFIXES, csv_dict_reader, discover, read_text_file
 from stance.errors import StanceError, check_setting
 
 
@@ -204,13 +203,14 @@ def read_trend_inputs(
 
 
 def _manifest(path: Path, columns: TrendColumns) -> dict[str, dict[str, Any]]:
-    import pandas as pd
-
-    text = read_text_file(path)
-    table = pd.read_csv(io.StringIO(text), sep=csv_delimiter(path, text), dtype=str, keep_default_na=False)
-    key = "file" if "file" in table.columns else columns.doc_id
-    _require(path, list(table.columns), {"doc_id": key, "date": columns.date, "actor": columns.actor})
-    return {Path(str(r[key])).stem: {**r, "_row": i} for i, r in enumerate(table.to_dict("records"), start=1)}
+    # The same CSV reader as every other table (encoding, delimiter, header), so a manifest saved
+    # from a spreadsheet reads as a table of sentences saved from the same spreadsheet does.
+    reader = csv_dict_reader(path, read_text_file(path))
+    header = [name.strip() for name in reader.fieldnames or []]
+    reader.fieldnames = header
+    key = "file" if "file" in header else columns.doc_id
+    _require(path, header, {"doc_id": key, "date": columns.date, "actor": columns.actor})
+    return {Path(str(r[key] or "")).stem: {**r, "_row": i} for i, r in enumerate(reader, start=1)}
 
 
 def _require(path: Path, present: Sequence[str], needed: dict[str, str]) -> None:
