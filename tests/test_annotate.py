@@ -233,3 +233,20 @@ def test_bytes_no_detector_can_read_are_refused_in_one_line(tmp_path):
     tasks.write_bytes(b"id,text,label\n" + bytes(range(128, 256)) * 4 + b",hardline\n")
     with pytest.raises(StanceError, match=r"not UTF-8 .* re-save the file as UTF-8"):
         annotate(compose_cfg(tmp_path, "annotate.action=import", f"annotate.tasks={tasks}"))
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("t1,Zürich talks: the ministers agreed to meet again.,conciliatory", "cp1252"),
+        ("t1,Ministr zahraničí řekl, že Česká republika je připravena jednat.,conciliatory", "cp1250"),
+    ],
+)
+def test_a_legacy_spreadsheet_is_read_in_a_windows_code_page_not_a_dos_one(tmp_path, text, encoding):
+    """The detector alone reads cp1252 'Zürich' as cp775 'Z³rich'; a spreadsheet never saves a DOS code page."""
+    from stance.annotation.tasks import decode_export
+
+    tasks = tmp_path / "tasks.csv"
+    tasks.write_bytes(f"id,text,label\n{text}\n".encode(encoding))
+    decoded, _ = decode_export(tasks)
+    assert text in decoded

@@ -95,6 +95,10 @@ class ImportedTasks:
     encoding: str = "utf-8"
 
 
+ANSI_CODE_PAGES = frozenset(f"cp125{i}" for i in range(9))
+"""The code pages Windows programs save 'ANSI' text in (cp1252 Western, cp1250 Central European, ...)."""
+
+
 def decode_export(path: Path) -> tuple[str, str]:
     """The file's text and its encoding: UTF-8 (a BOM is fine), else what charset-normalizer finds with confidence.
 
@@ -108,7 +112,14 @@ def decode_export(path: Path) -> tuple[str, str]:
         position = err.start
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    candidates = sorted(from_bytes(data), key=lambda m: (m.chaos, -m.coherence))
+    best = candidates[0] if candidates else None
+    if best is not None:
+        # A spreadsheet program writes the system's ANSI code page (cp1250-cp1258), never a DOS one;
+        # the detector can rank a DOS page first on a few accented letters ("Zürich" read as cp775
+        # gives "Z³rich"), so among equally clean readings the ANSI page wins.
+        ansi = [m for m in candidates if m.encoding in ANSI_CODE_PAGES and m.chaos <= best.chaos + 0.01]
+        best = ansi[0] if ansi else best
     if best is None or best.chaos > 0.2:
         line = data[:position].count(b"\n") + 1
         raise StanceError(
