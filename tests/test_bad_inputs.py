@@ -405,3 +405,38 @@ def test_a_raw_articles_folder_without_its_manifest_fails_before_training(tmp_pa
     line = run_stage(train, cfg, capsys)
     assert "no labels.csv manifest" in line
     assert not (tmp_path / "outputs" / "debug" / "checkpoints").exists(), "refused before any training step"
+
+
+def test_a_model_that_learned_nothing_is_not_published_and_latest_stays(tmp_path, capsys, monkeypatch, tiny_model_dir):
+    """A run stuck at its start (one answer for every sentence) stops in one line instead of becoming `latest`."""
+    import torch
+
+    import stance.modeling.fine_tuning as fine_tuning
+    from stance.train import train
+
+    real_fine_tune = fine_tuning.fine_tune
+
+    def stuck(*args, **kwargs):  # what an unlucky seed leaves: a head that answers 'neutral' whatever it reads
+        outcome = real_fine_tune(*args, **kwargs)
+        torch.nn.init.zeros_(outcome.model.classifier.weight)
+        outcome.model.classifier.bias.data = torch.tensor([0.0, 0.0, 4.0])
+        return outcome
+
+    monkeypatch.setattr(fine_tuning, "fine_tune", stuck)
+    words = {"conciliatory": "welcome the talks", "hardline": "reject the ultimatum", "neutral": "arrive on Monday"}
+    rows = [{"text": f"Delegation {i} will {words[label]}.", "label": label, "doc_id": f"d{i}"} for i in range(150) for label in [list(words)[i % 3]]]
+    cfg = cfg_for(
+        tmp_path,
+        f"data.inputs=[{write_jsonl(tmp_path / 'rows.jsonl', rows)}]",
+        f"model.name_or_path={tiny_model_dir}",
+        "debug=smoke",
+        "data.splits.train=0.5",
+        "data.splits.validation=0.3",
+        "data.splits.test=0.2",
+    )
+    line = run_stage(train, cfg, capsys)
+    assert "the model did not learn" in line and "answers 'neutral' for 100%" in line and "is unchanged" in line
+    assert "seed=" in line and "trainer.learning_rate" in line
+    debug = tmp_path / "outputs" / "debug"
+    assert not (debug / "latest").exists(), "latest must not point at a model that learned nothing"
+    assert not (debug / "runs").exists() or not any((debug / "runs").iterdir()), "no run folder is published"

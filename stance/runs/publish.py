@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from stance.data.dataset import DataOptions
 from stance.evaluation.evaluator import EvalOptions
 from stance.evaluation.rows import LabelledRows
@@ -80,6 +82,7 @@ def publish_run(
         validation = LabelledRows.from_dataset(dataset["validation"])
         logits = clf.logits(validation.texts, validation.previous)
         gold = validation.gold_ids(labels)
+        refuse_untrained(logits, gold, labels, run_root)
         calibration = calibrate(logits, gold, evaluation.calibration_bins)
         clf.temperature = calibration["temperature"]
         origins = [str(o or "") for o in validation.meta.get("origin", [""] * len(validation.texts))]
@@ -196,3 +199,33 @@ def _teacher_name(teacher: str | None) -> str | None:
         if base:
             return f"{folder} (fine-tuned from {base})"
     return str(folder)
+
+
+def refuse_untrained(logits: np.ndarray, gold: np.ndarray, labels: tuple[str, ...], run_root: Path) -> None:
+    """Stop before publishing a model that learned nothing: its validation answers score no better than one label for every row.
+
+    Fine-tuning sometimes never leaves its start (an unlucky seed: the loss stays at log k and every
+    sentence gets the same answer). Such a model would otherwise be published as `latest`, where
+    `stance-predict` and a distillation teacher would take it up, with only its report to tell.
+    Checked from validation rows alone, when there are enough of them and two labels at least.
+    """
+    from stance.errors import StanceError
+    from stance.evaluation.metrics import MIN_SENTENCES_FOR_INTERVAL, constant_macro_f1, fast_macro_f1
+
+    gold = np.asarray(gold)
+    if len(gold) < MIN_SENTENCES_FOR_INTERVAL or len(np.unique(gold)) < 2:
+        return
+    answers = np.asarray(logits).argmax(axis=1)
+    score = fast_macro_f1(gold, answers, len(labels))
+    constant_score = constant_macro_f1(gold, len(labels))
+    if score > constant_score + 1e-9:
+        return
+    commonest = int(np.bincount(answers, minlength=len(labels)).argmax())
+    share = float(np.mean(answers == commonest))
+    raise StanceError(
+        f"the model did not learn: on the {len(gold)} validation sentences it answers '{labels[commonest]}' for {share:.0%} of them "
+        f"and scores macro-F1 {score:.3f}, no better than giving every sentence one label (at best {constant_score:.3f}); "
+        f"nothing was published and {run_root / 'latest'} is unchanged",
+        where="training",
+        fix="train again with another seed (e.g. seed=7) or a lower trainer.learning_rate (e.g. 3e-5)",
+    )
