@@ -164,3 +164,40 @@ def test_mixed_precision_auto_uses_bf16_only_where_the_hardware_has_it(monkeypat
         fine_tuning._precision_flags("fp16", "cpu")
     with pytest.raises(StanceError, match="trainer.mixed_precision"):
         fine_tuning._precision_flags("half", "cpu")
+
+
+def test_training_stops_at_the_first_evaluation_that_learned_nothing(tmp_path, capsys, monkeypatch, tiny_model_dir):
+    """A stuck run ends after its first epoch instead of spending the rest of the schedule on the uniform answer."""
+    import json
+
+    from hydra import compose, initialize_config_dir
+
+    import stance.modeling.fine_tuning as fine_tuning
+    from stance.config import CONFIG_DIR, PRIMARY_CONFIG
+    from stance.train import train
+
+    monkeypatch.setattr(fine_tuning, "learned_nothing", lambda score, gold, k: True)  # every evaluation looks stuck
+    words = {"conciliatory": "welcome the talks", "hardline": "reject the ultimatum", "neutral": "arrive on Monday"}
+    rows = [{"text": f"Delegation {i} will {words[label]}.", "label": label, "doc_id": f"d{i}"} for i in range(150) for label in [list(words)[i % 3]]]
+    (tmp_path / "rows.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    overrides = [
+        "debug=smoke",
+        f"output_root={tmp_path / 'outputs'}",
+        f"data.output_dir={tmp_path / 'prepared'}",
+        f"data.inputs=[{tmp_path / 'rows.jsonl'}]",
+        f"model.name_or_path={tiny_model_dir}",
+        "data.splits.train=0.5",
+        "data.splits.validation=0.3",
+        "data.splits.test=0.2",
+        "trainer.max_steps=-1",
+        "trainer.epochs=3",
+    ]
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose(config_name=PRIMARY_CONFIG, overrides=overrides)
+    try:
+        train(cfg)
+    except StanceError as err:  # the tiny model may or may not have learned anything in one epoch; publishing judges that
+        assert "did not learn" in str(err)
+    out = capsys.readouterr().out
+    assert out.count("is no better than one label for every sentence: stopping") == 1, out
+    assert "at epoch 1 is no better" in out

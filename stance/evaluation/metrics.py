@@ -86,6 +86,14 @@ def constant_macro_f1(y_true: np.ndarray, k: int) -> float:
     return max(fast_macro_f1(y_true, np.full(len(y_true), label), k) for label in range(k))
 
 
+def learned_nothing(macro_f1: float, y_true: np.ndarray, k: int) -> bool:
+    """True when `macro_f1` on these rows is no better than one label for every row (judged on 30 rows or more, two labels at least)."""
+    y_true = np.asarray(y_true)
+    if len(y_true) < MIN_SENTENCES_FOR_INTERVAL or len(np.unique(y_true)) < 2:
+        return False
+    return macro_f1 <= constant_macro_f1(y_true, k) + 1e-9
+
+
 def wilson_interval(successes: int, n: int, level: float = 0.95) -> list[float]:
     """Wilson score interval of a proportion: never collapses at 0% or 100%, and always holds the observed proportion."""
     from scipy.stats import norm

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from stance.errors import StanceError, check_setting
+from stance.evaluation.metrics import learned_nothing
 from stance.modeling.distillation import IGNORE, Distillation, add_transfer_rows, distillation_loss, feature_loss, mean_pooled
 
 
@@ -333,7 +334,28 @@ def fine_tune(
                 control.should_training_stop = True
             return control
 
+    class StopWhenStuck(TrainerCallback):
+        """End training at an evaluation that scores no better than one label for every sentence.
+
+        An unlucky start can leave fine-tuning at the uniform answer for good (measured: a whole run at
+        loss 1.097, log 3 being 1.099); the remaining epochs would not change it, and publishing
+        refuses such a model anyway (`stance.runs.publish.refuse_untrained`).
+        """
+
+        def on_evaluate(self, args: Any, state: Any, control: Any, metrics: dict[str, float] | None = None, **kwargs: Any) -> Any:
+            score = (metrics or {}).get("eval_macro_f1")
+            if score is not None and learned_nothing(score, validation_gold, len(labels)):
+                print(
+                    f"stance: validation macro-F1 {score:.3f} at epoch {state.epoch:g} is no better than one label for every sentence: stopping",
+                    flush=True,
+                )
+                control.should_training_stop = True
+            return control
+
     callbacks: list[Any] = [StopOnInterrupt()]
+    if has_validation:
+        validation_gold = np.asarray(dataset["validation"]["label"])
+        callbacks.append(StopWhenStuck())
     if has_validation and opts.early_stopping_patience > 0:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=opts.early_stopping_patience))
 

@@ -210,16 +210,14 @@ def refuse_untrained(logits: np.ndarray, gold: np.ndarray, labels: tuple[str, ..
     Checked from validation rows alone, when there are enough of them and two labels at least.
     """
     from stance.errors import StanceError
-    from stance.evaluation.metrics import MIN_SENTENCES_FOR_INTERVAL, constant_macro_f1, fast_macro_f1
+    from stance.evaluation.metrics import constant_macro_f1, fast_macro_f1, learned_nothing
 
     gold = np.asarray(gold)
-    if len(gold) < MIN_SENTENCES_FOR_INTERVAL or len(np.unique(gold)) < 2:
-        return
     answers = np.asarray(logits).argmax(axis=1)
     score = fast_macro_f1(gold, answers, len(labels))
-    constant_score = constant_macro_f1(gold, len(labels))
-    if score > constant_score + 1e-9:
+    if not learned_nothing(score, gold, len(labels)):
         return
+    constant_score = constant_macro_f1(gold, len(labels))
     commonest = int(np.bincount(answers, minlength=len(labels)).argmax())
     share = float(np.mean(answers == commonest))
     raise StanceError(
