@@ -176,7 +176,7 @@ def test_training_stops_at_the_first_evaluation_that_learned_nothing(tmp_path, c
     from stance.config import CONFIG_DIR, PRIMARY_CONFIG
     from stance.train import train
 
-    monkeypatch.setattr(fine_tuning, "learned_nothing", lambda score, gold, k: True)  # every evaluation looks stuck
+    monkeypatch.setattr(fine_tuning, "learned_nothing", lambda score, spread, gold, k: True)  # every evaluation looks stuck
     words = {"conciliatory": "welcome the talks", "hardline": "reject the ultimatum", "neutral": "arrive on Monday"}
     rows = [{"text": f"Delegation {i} will {words[label]}.", "label": label, "doc_id": f"d{i}"} for i in range(150) for label in [list(words)[i % 3]]]
     (tmp_path / "rows.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
@@ -201,3 +201,16 @@ def test_training_stops_at_the_first_evaluation_that_learned_nothing(tmp_path, c
     out = capsys.readouterr().out
     assert out.count("is no better than one label for every sentence: stopping") == 1, out
     assert "at epoch 1 is no better" in out
+
+
+def test_a_stuck_model_is_told_from_one_that_answers_one_label_but_still_ranks():
+    from stance.evaluation.metrics import learned_nothing, probability_spread
+
+    gold = np.array([0] * 20 + [1] * 20 + [2] * 20)
+    stuck = np.tile([0.0, 0.0, 1e-5], (60, 1))  # every sentence alike: the uniform answer of a run that never started
+    ranks = np.column_stack([np.where(gold == 0, 1.5, 0.0), np.where(gold == 1, 1.5, 0.0), np.full(60, 2.0)])  # argmax 2, yet informative
+    one_label = 1 / 6  # macro-F1 of answering label 2 everywhere (F1 0.5 for it, 0 for the others)
+    assert probability_spread(stuck) < 1e-4 and learned_nothing(one_label, probability_spread(stuck), gold, 3)
+    assert probability_spread(ranks) > 0.1 and not learned_nothing(one_label, probability_spread(ranks), gold, 3)
+    assert not learned_nothing(one_label, 0.0, gold[:20], 3), "one label in the gold: nothing to judge"
+    assert not learned_nothing(one_label, 0.0, gold[::3], 3), "20 rows: too few to judge"

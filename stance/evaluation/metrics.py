@@ -86,12 +86,28 @@ def constant_macro_f1(y_true: np.ndarray, k: int) -> float:
     return max(fast_macro_f1(y_true, np.full(len(y_true), label), k) for label in range(k))
 
 
-def learned_nothing(macro_f1: float, y_true: np.ndarray, k: int) -> bool:
-    """True when `macro_f1` on these rows is no better than one label for every row (judged on 30 rows or more, two labels at least)."""
+STUCK_SPREAD = 0.01  # a model whose every class probability varies less than this (std) across rows answers them all alike
+
+
+def probability_spread(logits: np.ndarray) -> float:
+    """The largest standard deviation, over the classes, of the softmax probabilities across rows (0: every row answered alike)."""
+    logits = np.asarray(logits, dtype=float)
+    proba = np.exp(logits - logits.max(axis=1, keepdims=True))
+    proba /= proba.sum(axis=1, keepdims=True)
+    return float(proba.std(axis=0).max()) if len(proba) else 0.0
+
+
+def learned_nothing(macro_f1: float, spread: float, y_true: np.ndarray, k: int) -> bool:
+    """True when a model gives every row nearly the same probabilities and scores no better than one label for every row.
+
+    Both, so that a model whose answers are one label by argmax but whose probabilities still rank the
+    rows (a rare class under a strong prior, which a threshold can use) is not taken for a stuck one.
+    Judged on 30 rows or more with two labels at least.
+    """
     y_true = np.asarray(y_true)
     if len(y_true) < MIN_SENTENCES_FOR_INTERVAL or len(np.unique(y_true)) < 2:
         return False
-    return macro_f1 <= constant_macro_f1(y_true, k) + 1e-9
+    return spread < STUCK_SPREAD and macro_f1 <= constant_macro_f1(y_true, k) + 1e-9
 
 
 def wilson_interval(successes: int, n: int, level: float = 0.95) -> list[float]:

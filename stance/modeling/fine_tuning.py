@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from stance.errors import StanceError, check_setting
-from stance.evaluation.metrics import learned_nothing
+from stance.evaluation.metrics import learned_nothing, probability_spread
 from stance.modeling.distillation import IGNORE, Distillation, add_transfer_rows, distillation_loss, feature_loss, mean_pooled
 
 
@@ -137,12 +137,16 @@ def class_weighted_loss(weights: np.ndarray) -> Any:
 
 
 def validation_metrics(prediction: Any) -> dict[str, float]:
-    """Accuracy and macro-F1 of one validation pass: early stopping and the best epoch follow macro-F1."""
+    """Accuracy, macro-F1 and the probabilities' spread of one validation pass: the best epoch follows macro-F1."""
     from sklearn.metrics import accuracy_score, f1_score
 
     logits, gold = prediction
     pred = np.asarray(logits).argmax(axis=-1)
-    return {"accuracy": accuracy_score(gold, pred), "macro_f1": f1_score(gold, pred, average="macro")}
+    return {
+        "accuracy": accuracy_score(gold, pred),
+        "macro_f1": f1_score(gold, pred, average="macro"),
+        "probability_spread": probability_spread(logits),  # ~0 when every sentence gets the same answer (a stuck run)
+    }
 
 
 def tokenize_splits(dataset: Any, tokenizer: Any, max_length: int, context_tokens: int = 0) -> Any:
@@ -343,8 +347,8 @@ def fine_tune(
         """
 
         def on_evaluate(self, args: Any, state: Any, control: Any, metrics: dict[str, float] | None = None, **kwargs: Any) -> Any:
-            score = (metrics or {}).get("eval_macro_f1")
-            if score is not None and learned_nothing(score, validation_gold, len(labels)):
+            score, spread = (metrics or {}).get("eval_macro_f1"), (metrics or {}).get("eval_probability_spread")
+            if score is not None and spread is not None and learned_nothing(score, spread, validation_gold, len(labels)):
                 print(
                     f"stance: validation macro-F1 {score:.3f} at epoch {state.epoch:g} is no better than one label for every sentence: stopping",
                     flush=True,

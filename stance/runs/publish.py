@@ -202,7 +202,7 @@ def _teacher_name(teacher: str | None) -> str | None:
 
 
 def refuse_untrained(logits: np.ndarray, gold: np.ndarray, labels: tuple[str, ...], run_root: Path) -> None:
-    """Stop before publishing a model that learned nothing: its validation answers score no better than one label for every row.
+    """Stop before publishing a model that learned nothing: the same answer for every validation row, no better than one label for all.
 
     Fine-tuning sometimes never leaves its start (an unlucky seed: the loss stays at log k and every
     sentence gets the same answer). Such a model would otherwise be published as `latest`, where
@@ -210,19 +210,20 @@ def refuse_untrained(logits: np.ndarray, gold: np.ndarray, labels: tuple[str, ..
     Checked from validation rows alone, when there are enough of them and two labels at least.
     """
     from stance.errors import StanceError
-    from stance.evaluation.metrics import constant_macro_f1, fast_macro_f1, learned_nothing
+    from stance.evaluation.metrics import constant_macro_f1, fast_macro_f1, learned_nothing, probability_spread
 
     gold = np.asarray(gold)
     answers = np.asarray(logits).argmax(axis=1)
-    score = fast_macro_f1(gold, answers, len(labels))
-    if not learned_nothing(score, gold, len(labels)):
+    score, spread = fast_macro_f1(gold, answers, len(labels)), probability_spread(logits)
+    if not learned_nothing(score, spread, gold, len(labels)):
         return
     constant_score = constant_macro_f1(gold, len(labels))
     commonest = int(np.bincount(answers, minlength=len(labels)).argmax())
     share = float(np.mean(answers == commonest))
     raise StanceError(
-        f"the model did not learn: on the {len(gold)} validation sentences it answers '{labels[commonest]}' for {share:.0%} of them "
-        f"and scores macro-F1 {score:.3f}, no better than giving every sentence one label (at best {constant_score:.3f}); "
+        f"the model did not learn: it gives the {len(gold)} validation sentences nearly the same probabilities (largest std {spread:.4f}), "
+        f"answers '{labels[commonest]}' for {share:.0%} of them and scores macro-F1 {score:.3f}, no better than giving every sentence "
+        f"one label (at best {constant_score:.3f}); "
         f"nothing was published and {run_root / 'latest'} is unchanged",
         where="training",
         fix="train again with another seed (e.g. seed=7) or a lower trainer.learning_rate (e.g. 3e-5)",
