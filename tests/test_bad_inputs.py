@@ -430,6 +430,7 @@ def test_a_model_that_learned_nothing_is_not_published_and_latest_stays(tmp_path
         f"data.inputs=[{write_jsonl(tmp_path / 'rows.jsonl', rows)}]",
         f"model.name_or_path={tiny_model_dir}",
         "debug=smoke",
+        "debug_run=null",  # the smoke recipe, but judged as a real run (a debug run is not meant to learn)
         "data.splits.train=0.5",
         "data.splits.validation=0.3",
         "data.splits.test=0.2",
@@ -440,3 +441,27 @@ def test_a_model_that_learned_nothing_is_not_published_and_latest_stays(tmp_path
     debug = tmp_path / "outputs" / "debug"
     assert not (debug / "latest").exists(), "latest must not point at a model that learned nothing"
     assert not (debug / "runs").exists() or not any((debug / "runs").iterdir()), "no run folder is published"
+
+
+def test_a_debug_run_that_learned_nothing_is_still_published(tmp_path, monkeypatch, tiny_model_dir):
+    """`debug=smoke` checks the plumbing with six steps of a random model: learning nothing is expected there."""
+    import torch
+
+    import stance.modeling.fine_tuning as fine_tuning
+    from stance.train import train
+
+    real_fine_tune = fine_tuning.fine_tune
+
+    def stuck(*args, **kwargs):
+        outcome = real_fine_tune(*args, **kwargs)
+        torch.nn.init.zeros_(outcome.model.classifier.weight)
+        torch.nn.init.zeros_(outcome.model.classifier.bias)
+        return outcome
+
+    monkeypatch.setattr(fine_tuning, "fine_tune", stuck)
+    words = {"conciliatory": "welcome the talks", "hardline": "reject the ultimatum", "neutral": "arrive on Monday"}
+    rows = [{"text": f"Delegation {i} will {words[label]}.", "label": label, "doc_id": f"d{i}"} for i in range(150) for label in [list(words)[i % 3]]]
+    splits = ["data.splits.train=0.5", "data.splits.validation=0.3", "data.splits.test=0.2"]
+    inputs = f"data.inputs=[{write_jsonl(tmp_path / 'rows.jsonl', rows)}]"
+    result = train(cfg_for(tmp_path, inputs, f"model.name_or_path={tiny_model_dir}", "debug=smoke", *splits))
+    assert Path(result["model_dir"]).is_dir() and (tmp_path / "outputs" / "debug" / "latest").exists()

@@ -182,6 +182,7 @@ def test_training_stops_at_the_first_evaluation_that_learned_nothing(tmp_path, c
     (tmp_path / "rows.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     overrides = [
         "debug=smoke",
+        "debug_run=null",  # the smoke recipe, but judged as a real run (a debug run is not meant to learn)
         f"output_root={tmp_path / 'outputs'}",
         f"data.output_dir={tmp_path / 'prepared'}",
         f"data.inputs=[{tmp_path / 'rows.jsonl'}]",

@@ -258,13 +258,15 @@ def fine_tune(
     context_tokens: int = 0,
     seed: int = 42,
     distill: Distillation | None = None,
+    stop_when_stuck: bool = True,
 ) -> TrainOutcome:
     """Train on `dataset['train']`, select the best epoch on validation macro-F1, return the model.
 
     Checkpoints go to `checkpoint_dir` every epoch so that a killed run can resume from it
     (`opts.resume`). Ctrl-C writes a checkpoint and raises `TrainingInterrupted`. With `distill`,
     the student also learns the teacher's softened probabilities, on the train split and on the
-    transfer sentences.
+    transfer sentences. With `stop_when_stuck`, a validation pass that shows the model learned nothing
+    (`learned_nothing`) ends training; debug runs, which are not meant to learn, turn it off.
     """
     import time
 
@@ -357,7 +359,7 @@ def fine_tune(
             return control
 
     callbacks: list[Any] = [StopOnInterrupt()]
-    if has_validation:
+    if has_validation and stop_when_stuck:
         validation_gold = np.asarray(dataset["validation"]["label"])
         callbacks.append(StopWhenStuck())
     if has_validation and opts.early_stopping_patience > 0:

@@ -82,7 +82,8 @@ def publish_run(
         validation = LabelledRows.from_dataset(dataset["validation"])
         logits = clf.logits(validation.texts, validation.previous)
         gold = validation.gold_ids(labels)
-        refuse_untrained(logits, gold, labels, run_root)
+        if debug_run is None:  # a debug run checks the plumbing with a few steps of a random model: it is not meant to learn
+            refuse_untrained(logits, gold, labels, run_root)
         calibration = calibrate(logits, gold, evaluation.calibration_bins)
         clf.temperature = calibration["temperature"]
         origins = [str(o or "") for o in validation.meta.get("origin", [""] * len(validation.texts))]

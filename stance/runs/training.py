@@ -110,6 +110,7 @@ def train_model(
             context_tokens=model.context_budget,
             seed=seed,
             distill=signal,
+            stop_when_stuck=debug_run is None,  # a debug run (a few steps of a random model) is not meant to learn
         )
         if rank != 0:
             return None
