@@ -64,3 +64,16 @@ def smoke_config(tmp_path: Path):
             return compose(config_name=PRIMARY_CONFIG, overrides=[*base, *overrides])
 
     return _compose
+
+
+@pytest.fixture()
+def three_label_rows(tmp_path: Path) -> Path:
+    """150 one-document sentences, 50 per label, each label with its own words: enough validation rows (30+) to judge a run."""
+    import json
+
+    words = {"conciliatory": "welcome the talks", "hardline": "reject the ultimatum", "neutral": "arrive on Monday"}
+    labels = list(words)
+    rows = [{"text": f"Delegation {i} will {words[labels[i % 3]]}.", "label": labels[i % 3], "doc_id": f"d{i}"} for i in range(150)]
+    path = tmp_path / "three_label_rows.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path

@@ -407,7 +407,7 @@ def test_a_raw_articles_folder_without_its_manifest_fails_before_training(tmp_pa
     assert not (tmp_path / "outputs" / "debug" / "checkpoints").exists(), "refused before any training step"
 
 
-def test_a_model_that_learned_nothing_is_not_published_and_latest_stays(tmp_path, capsys, monkeypatch, tiny_model_dir):
+def test_a_model_that_learned_nothing_is_not_published_and_latest_stays(tmp_path, capsys, monkeypatch, tiny_model_dir, three_label_rows):
     """A run stuck at its start (one answer for every sentence) stops in one line instead of becoming `latest`."""
     import torch
 
@@ -423,11 +423,9 @@ def test_a_model_that_learned_nothing_is_not_published_and_latest_stays(tmp_path
         return outcome
 
     monkeypatch.setattr(fine_tuning, "fine_tune", stuck)
-    words = {"conciliatory": "welcome the talks", "hardline": "reject the ultimatum", "neutral": "arrive on Monday"}
-    rows = [{"text": f"Delegation {i} will {words[label]}.", "label": label, "doc_id": f"d{i}"} for i in range(150) for label in [list(words)[i % 3]]]
     cfg = cfg_for(
         tmp_path,
-        f"data.inputs=[{write_jsonl(tmp_path / 'rows.jsonl', rows)}]",
+        f"data.inputs=[{three_label_rows}]",
         f"model.name_or_path={tiny_model_dir}",
         "debug=smoke",
         "debug_run=null",  # the smoke recipe, but judged as a real run (a debug run is not meant to learn)
@@ -443,7 +441,7 @@ def test_a_model_that_learned_nothing_is_not_published_and_latest_stays(tmp_path
     assert not (debug / "runs").exists() or not any((debug / "runs").iterdir()), "no run folder is published"
 
 
-def test_a_debug_run_that_learned_nothing_is_still_published(tmp_path, monkeypatch, tiny_model_dir):
+def test_a_debug_run_that_learned_nothing_is_still_published(tmp_path, monkeypatch, tiny_model_dir, three_label_rows):
     """`debug=smoke` checks the plumbing with six steps of a random model: learning nothing is expected there."""
     import torch
 
@@ -459,9 +457,7 @@ def test_a_debug_run_that_learned_nothing_is_still_published(tmp_path, monkeypat
         return outcome
 
     monkeypatch.setattr(fine_tuning, "fine_tune", stuck)
-    words = {"conciliatory": "welcome the talks", "hardline": "reject the ultimatum", "neutral": "arrive on Monday"}
-    rows = [{"text": f"Delegation {i} will {words[label]}.", "label": label, "doc_id": f"d{i}"} for i in range(150) for label in [list(words)[i % 3]]]
     splits = ["data.splits.train=0.5", "data.splits.validation=0.3", "data.splits.test=0.2"]
-    inputs = f"data.inputs=[{write_jsonl(tmp_path / 'rows.jsonl', rows)}]"
+    inputs = f"data.inputs=[{three_label_rows}]"
     result = train(cfg_for(tmp_path, inputs, f"model.name_or_path={tiny_model_dir}", "debug=smoke", *splits))
     assert Path(result["model_dir"]).is_dir() and (tmp_path / "outputs" / "debug" / "latest").exists()

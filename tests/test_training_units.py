@@ -166,10 +166,8 @@ def test_mixed_precision_auto_uses_bf16_only_where_the_hardware_has_it(monkeypat
         fine_tuning._precision_flags("half", "cpu")
 
 
-def test_training_stops_at_the_first_evaluation_that_learned_nothing(tmp_path, capsys, monkeypatch, tiny_model_dir):
+def test_training_stops_at_the_first_evaluation_that_learned_nothing(tmp_path, capsys, monkeypatch, tiny_model_dir, three_label_rows):
     """A stuck run ends after its first epoch instead of spending the rest of the schedule on the uniform answer."""
-    import json
-
     from hydra import compose, initialize_config_dir
 
     import stance.modeling.fine_tuning as fine_tuning
@@ -177,15 +175,12 @@ def test_training_stops_at_the_first_evaluation_that_learned_nothing(tmp_path, c
     from stance.train import train
 
     monkeypatch.setattr(fine_tuning, "learned_nothing", lambda score, spread, gold, k: True)  # every evaluation looks stuck
-    words = {"conciliatory": "welcome the talks", "hardline": "reject the ultimatum", "neutral": "arrive on Monday"}
-    rows = [{"text": f"Delegation {i} will {words[label]}.", "label": label, "doc_id": f"d{i}"} for i in range(150) for label in [list(words)[i % 3]]]
-    (tmp_path / "rows.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     overrides = [
         "debug=smoke",
         "debug_run=null",  # the smoke recipe, but judged as a real run (a debug run is not meant to learn)
         f"output_root={tmp_path / 'outputs'}",
         f"data.output_dir={tmp_path / 'prepared'}",
-        f"data.inputs=[{tmp_path / 'rows.jsonl'}]",
+        f"data.inputs=[{three_label_rows}]",
         f"model.name_or_path={tiny_model_dir}",
         "data.splits.train=0.5",
         "data.splits.validation=0.3",
