@@ -174,7 +174,7 @@ def test_training_stops_at_the_first_evaluation_that_learned_nothing(tmp_path, c
     from stance.config import CONFIG_DIR, PRIMARY_CONFIG
     from stance.train import train
 
-    monkeypatch.setattr(fine_tuning, "learned_nothing", lambda score, spread, gold, k: True)  # every evaluation looks stuck
+    monkeypatch.setattr(fine_tuning, "learned_nothing", lambda score, spread, gold, k: True)  # every validation pass looks stuck
     overrides = [
         "debug=smoke",
         "debug_run=null",  # the smoke recipe, but judged as a real run (a debug run is not meant to learn)
@@ -195,8 +195,8 @@ def test_training_stops_at_the_first_evaluation_that_learned_nothing(tmp_path, c
     except StanceError as err:  # the tiny model may or may not have learned anything in one epoch; publishing judges that
         assert "did not learn" in str(err)
     out = capsys.readouterr().out
-    assert out.count("is no better than one label for every sentence: stopping") == 1, out
-    assert "at epoch 1 is no better" in out
+    assert out.count("no better than one label for all") == 1, out
+    assert "at epoch 1 the model gives every validation sentence nearly the same answer" in out
 
 
 def test_a_stuck_model_is_told_from_one_that_answers_one_label_but_still_ranks():

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from stance.errors import StanceError, check_setting
-from stance.evaluation.metrics import learned_nothing, probability_spread
+from stance.evaluation.metrics import fast_macro_f1, learned_nothing, probability_spread
 from stance.modeling.distillation import IGNORE, Distillation, add_transfer_rows, distillation_loss, feature_loss, mean_pooled
 
 
@@ -137,15 +137,23 @@ def class_weighted_loss(weights: np.ndarray) -> Any:
 
 
 def validation_metrics(prediction: Any) -> dict[str, float]:
-    """Accuracy, macro-F1 and the probabilities' spread of one validation pass: the best epoch follows macro-F1."""
+    """Accuracy, macro-F1, the probabilities' spread and whether the model learned nothing, from one validation pass.
+
+    The best epoch follows macro-F1.
+    """
     from sklearn.metrics import accuracy_score, f1_score
 
     logits, gold = prediction
     pred = np.asarray(logits).argmax(axis=-1)
+    k = np.asarray(logits).shape[-1]
+    spread = probability_spread(logits)
+    # judged by the same rule, on the same macro-F1 over every label, as publishing judges the final model
+    stuck = learned_nothing(fast_macro_f1(np.asarray(gold), pred, k), spread, np.asarray(gold), k)
     return {
         "accuracy": accuracy_score(gold, pred),
         "macro_f1": f1_score(gold, pred, average="macro"),
-        "probability_spread": probability_spread(logits),  # ~0 when every sentence gets the same answer (a stuck run)
+        "probability_spread": spread,  # ~0 when every sentence gets the same answer (a stuck run)
+        "learned_nothing": float(stuck),  # 1 stops training (StopWhenStuck)
     }
 
 
@@ -341,7 +349,7 @@ def fine_tune(
             return control
 
     class StopWhenStuck(TrainerCallback):
-        """End training at an evaluation that scores no better than one label for every sentence.
+        """End training at a validation pass that shows the model learned nothing (`learned_nothing`).
 
         An unlucky start can leave fine-tuning at the uniform answer for good (measured: a whole run at
         loss 1.097, log 3 being 1.099); the remaining epochs would not change it, and publishing
@@ -349,10 +357,10 @@ def fine_tune(
         """
 
         def on_evaluate(self, args: Any, state: Any, control: Any, metrics: dict[str, float] | None = None, **kwargs: Any) -> Any:
-            score, spread = (metrics or {}).get("eval_macro_f1"), (metrics or {}).get("eval_probability_spread")
-            if score is not None and spread is not None and learned_nothing(score, spread, validation_gold, len(labels)):
+            if (metrics or {}).get("eval_learned_nothing"):
                 print(
-                    f"stance: validation macro-F1 {score:.3f} at epoch {state.epoch:g} is no better than one label for every sentence: stopping",
+                    f"stance: at epoch {state.epoch:g} the model gives every validation sentence nearly the same answer, "
+                    f"no better than one label for all (macro-F1 {metrics['eval_macro_f1']:.3f}): stopping",
                     flush=True,
                 )
                 control.should_training_stop = True
@@ -360,7 +368,6 @@ def fine_tune(
 
     callbacks: list[Any] = [StopOnInterrupt()]
     if has_validation and stop_when_stuck:
-        validation_gold = np.asarray(dataset["validation"]["label"])
         callbacks.append(StopWhenStuck())
     if has_validation and opts.early_stopping_patience > 0:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=opts.early_stopping_patience))
