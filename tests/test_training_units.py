@@ -166,20 +166,14 @@ def test_mixed_precision_auto_uses_bf16_only_where_the_hardware_has_it(monkeypat
         fine_tuning._precision_flags("half", "cpu")
 
 
-def test_training_stops_at_the_first_evaluation_that_learned_nothing(tmp_path, capsys, monkeypatch, tiny_model_dir, three_label_rows):
+def test_training_stops_at_the_first_evaluation_that_learned_nothing(smoke_config, capsys, monkeypatch, tiny_model_dir, three_label_rows):
     """A stuck run ends after its first epoch instead of spending the rest of the schedule on the uniform answer."""
-    from hydra import compose, initialize_config_dir
-
     import stance.modeling.fine_tuning as fine_tuning
-    from stance.config import CONFIG_DIR, PRIMARY_CONFIG
     from stance.train import train
 
-    monkeypatch.setattr(fine_tuning, "learned_nothing", lambda score, spread, gold, k: True)  # every validation pass looks stuck
-    overrides = [
-        "debug=smoke",
+    monkeypatch.setattr(fine_tuning, "learned_nothing", lambda logits, gold: True)  # every validation pass looks stuck
+    cfg = smoke_config(
         "debug_run=null",  # the smoke recipe, but judged as a real run (a debug run is not meant to learn)
-        f"output_root={tmp_path / 'outputs'}",
-        f"data.output_dir={tmp_path / 'prepared'}",
         f"data.inputs=[{three_label_rows}]",
         f"model.name_or_path={tiny_model_dir}",
         "data.splits.train=0.5",
@@ -187,9 +181,7 @@ def test_training_stops_at_the_first_evaluation_that_learned_nothing(tmp_path, c
         "data.splits.test=0.2",
         "trainer.max_steps=-1",
         "trainer.epochs=3",
-    ]
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose(config_name=PRIMARY_CONFIG, overrides=overrides)
+    )
     try:
         train(cfg)
     except StanceError as err:  # the tiny model may or may not have learned anything in one epoch; publishing judges that
@@ -205,8 +197,7 @@ def test_a_stuck_model_is_told_from_one_that_answers_one_label_but_still_ranks()
     gold = np.array([0] * 20 + [1] * 20 + [2] * 20)
     stuck = np.tile([0.0, 0.0, 1e-5], (60, 1))  # every sentence alike: the uniform answer of a run that never started
     ranks = np.column_stack([np.where(gold == 0, 1.5, 0.0), np.where(gold == 1, 1.5, 0.0), np.full(60, 2.0)])  # argmax 2, yet informative
-    one_label = 1 / 6  # macro-F1 of answering label 2 everywhere (F1 0.5 for it, 0 for the others)
-    assert probability_spread(stuck) < 1e-4 and learned_nothing(one_label, probability_spread(stuck), gold, 3)
-    assert probability_spread(ranks) > 0.1 and not learned_nothing(one_label, probability_spread(ranks), gold, 3)
-    assert not learned_nothing(one_label, 0.0, gold[:20], 3), "one label in the gold: nothing to judge"
-    assert not learned_nothing(one_label, 0.0, gold[::3], 3), "20 rows: too few to judge"
+    assert probability_spread(stuck) < 1e-4 and learned_nothing(stuck, gold)
+    assert probability_spread(ranks) > 0.1 and not learned_nothing(ranks, gold)
+    assert not learned_nothing(stuck[:20], gold[:20]), "one label in the gold: nothing to judge"
+    assert not learned_nothing(stuck[::3], gold[::3]), "20 rows: too few to judge"

@@ -97,17 +97,18 @@ def probability_spread(logits: np.ndarray) -> float:
     return float(proba.std(axis=0).max()) if len(proba) else 0.0
 
 
-def learned_nothing(macro_f1: float, spread: float, y_true: np.ndarray, k: int) -> bool:
-    """True when a model gives every row nearly the same probabilities and scores no better than one label for every row.
+def learned_nothing(logits: np.ndarray, y_true: np.ndarray) -> bool:
+    """True when a model gives every row nearly the same probabilities and its answers score no better than one label for every row.
 
     Both, so that a model whose answers are one label by argmax but whose probabilities still rank the
     rows (a rare class under a strong prior, which a threshold can use) is not taken for a stuck one.
-    Judged on 30 rows or more with two labels at least.
+    Macro-F1 over every label of the model. Judged on 30 rows or more with two labels at least.
     """
-    y_true = np.asarray(y_true)
-    if len(y_true) < MIN_SENTENCES_FOR_INTERVAL or len(np.unique(y_true)) < 2:
+    logits, y_true = np.asarray(logits), np.asarray(y_true)
+    if len(y_true) < MIN_SENTENCES_FOR_INTERVAL or len(np.unique(y_true)) < 2 or probability_spread(logits) >= STUCK_SPREAD:
         return False
-    return spread < STUCK_SPREAD and macro_f1 <= constant_macro_f1(y_true, k) + 1e-9
+    k = logits.shape[1]
+    return fast_macro_f1(y_true, logits.argmax(axis=1), k) <= constant_macro_f1(y_true, k) + 1e-9
 
 
 def wilson_interval(successes: int, n: int, level: float = 0.95) -> list[float]:

@@ -213,12 +213,11 @@ def refuse_untrained(logits: np.ndarray, gold: np.ndarray, labels: tuple[str, ..
     from stance.errors import StanceError
     from stance.evaluation.metrics import constant_macro_f1, fast_macro_f1, learned_nothing, probability_spread
 
-    gold = np.asarray(gold)
-    answers = np.asarray(logits).argmax(axis=1)
-    score, spread = fast_macro_f1(gold, answers, len(labels)), probability_spread(logits)
-    if not learned_nothing(score, spread, gold, len(labels)):
+    if not learned_nothing(logits, gold):
         return
-    constant_score = constant_macro_f1(gold, len(labels))
+    # the figures the message names (a refused run only)
+    gold, answers = np.asarray(gold), np.asarray(logits).argmax(axis=1)
+    score, spread, constant_score = fast_macro_f1(gold, answers, len(labels)), probability_spread(logits), constant_macro_f1(gold, len(labels))
     commonest = int(np.bincount(answers, minlength=len(labels)).argmax())
     share = float(np.mean(answers == commonest))
     raise StanceError(
