@@ -226,6 +226,14 @@ def test_a_spreadsheet_saved_with_semicolons_is_imported(tmp_path):
     assert "We will not yield, and we will not wait." in (tmp_path / "labelled.jsonl").read_text(encoding="utf-8")
 
 
+def test_a_spreadsheet_with_padded_header_names_is_imported(tmp_path):
+    tasks = tmp_path / "tasks.csv"
+    tasks.write_text("id , text , label \nt1,We will not yield.,hardline\nt2,Talks resume on Monday.,neutral\n")
+    out = annotate(compose_cfg(tmp_path, "annotate.action=import", f"annotate.tasks={tasks}"))
+    assert out["added"] == 2
+    assert '"label": "hardline"' in (tmp_path / "labelled.jsonl").read_text(encoding="utf-8")
+
+
 def test_bytes_no_detector_can_read_are_refused_in_one_line(tmp_path):
     from stance.errors import StanceError
 

@@ -407,6 +407,14 @@ def test_a_raw_articles_folder_without_its_manifest_fails_before_training(tmp_pa
     assert not (tmp_path / "outputs" / "debug" / "checkpoints").exists(), "refused before any training step"
 
 
+def test_an_articles_manifest_with_padded_header_names_lists_its_articles(tmp_path):
+    from stance.evaluation.evaluator import document_manifest
+
+    (tmp_path / "a.txt").write_text("We talk.\n", encoding="utf-8")
+    (tmp_path / "labels.csv").write_text(" file , doc_stance \na.txt,conciliatory\n", encoding="utf-8")
+    assert document_manifest(tmp_path) == [{"file": "a.txt", "doc_stance": "conciliatory"}]
+
+
 def test_a_model_that_learned_nothing_is_not_published_and_latest_stays(tmp_path, capsys, monkeypatch, tiny_model_dir, three_label_rows):
     """A run stuck at its start (one answer for every sentence) stops in one line instead of becoming `latest`."""
     import torch

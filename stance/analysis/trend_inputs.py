@@ -206,8 +206,7 @@ def _manifest(path: Path, columns: TrendColumns) -> dict[str, dict[str, Any]]:
     # The same CSV reader as every other table (encoding, delimiter, header), so a manifest saved
     # from a spreadsheet reads as a table of sentences saved from the same spreadsheet does.
     reader = csv_dict_reader(path, read_text_file(path))
-    header = [name.strip() for name in reader.fieldnames or []]
-    reader.fieldnames = header
+    header = list(reader.fieldnames or [])
     key = "file" if "file" in header else columns.doc_id
     _require(path, header, {"doc_id": key, "date": columns.date, "actor": columns.actor})
     return {Path(str(r[key] or "")).stem: {**r, "_row": i} for i, r in enumerate(reader, start=1)}

@@ -263,8 +263,15 @@ def csv_delimiter(path: Path, text: str) -> str:
 
 
 def csv_dict_reader(path: Path, text: str) -> csv.DictReader:
-    """The rows of a CSV/TSV file's decoded `text` as dicts, split by its `csv_delimiter`."""
-    return csv.DictReader(io.StringIO(text, newline=""), delimiter=csv_delimiter(path, text))
+    """The rows of a CSV/TSV file's decoded `text` as dicts, split by its `csv_delimiter`.
+
+    Header names are stripped ("label " reads as "label"): spreadsheets and hand-edited files pad them,
+    and every table this package reads (sentences, annotation exports, manifests) names its columns alike.
+    """
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=csv_delimiter(path, text))
+    if reader.fieldnames:
+        reader.fieldnames = [name.strip() for name in reader.fieldnames]
+    return reader
 
 
 def _read_csv(path: Path, columns: Columns, metadata: Sequence[str], keys: dict[str, str] | None) -> Iterator[RawRow]:
@@ -273,8 +280,7 @@ def _read_csv(path: Path, columns: Columns, metadata: Sequence[str], keys: dict[
     reader = csv_dict_reader(path, text)
     if not reader.fieldnames:
         raise StanceError("file has no header row", where=str(path), fix="add a header line naming the columns")
-    header = [h.strip() for h in reader.fieldnames]
-    reader.fieldnames = header
+    header = list(reader.fieldnames)
     _check_columns(path, header, columns, keys)
     try:
         for index, record in enumerate(reader, start=1):
