@@ -218,20 +218,19 @@ def test_a_spreadsheet_resaved_in_a_legacy_encoding_is_decoded_and_said_so(tmp_p
     assert "not UTF-8" in capsys.readouterr().err
 
 
-def test_a_spreadsheet_saved_with_semicolons_is_imported(tmp_path):
+@pytest.mark.parametrize(
+    "header",
+    ["id;text;label", "id , text , label "],
+    ids=["semicolons", "padded header names"],
+)
+def test_a_spreadsheet_saved_with_semicolons_or_padded_header_names_is_imported(tmp_path, header):
+    sep = ";" if ";" in header else ","
     tasks = tmp_path / "tasks.csv"
-    tasks.write_text("id;text;label\nt1;We will not yield, and we will not wait.;hardline\nt2;Talks resume on Monday.;neutral\n")
+    tasks.write_text(f'{header}\nt1{sep}"We will not yield, and we will not wait."{sep}hardline\nt2{sep}Talks resume on Monday.{sep}neutral\n')
     out = annotate(compose_cfg(tmp_path, "annotate.action=import", f"annotate.tasks={tasks}"))
     assert out["added"] == 2
-    assert "We will not yield, and we will not wait." in (tmp_path / "labelled.jsonl").read_text(encoding="utf-8")
-
-
-def test_a_spreadsheet_with_padded_header_names_is_imported(tmp_path):
-    tasks = tmp_path / "tasks.csv"
-    tasks.write_text("id , text , label \nt1,We will not yield.,hardline\nt2,Talks resume on Monday.,neutral\n")
-    out = annotate(compose_cfg(tmp_path, "annotate.action=import", f"annotate.tasks={tasks}"))
-    assert out["added"] == 2
-    assert '"label": "hardline"' in (tmp_path / "labelled.jsonl").read_text(encoding="utf-8")
+    labelled = [json.loads(line) for line in (tmp_path / "labelled.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {(r["text"], r["label"]) for r in labelled} >= {("We will not yield, and we will not wait.", "hardline")}
 
 
 def test_bytes_no_detector_can_read_are_refused_in_one_line(tmp_path):
