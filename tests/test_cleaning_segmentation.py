@@ -23,6 +23,37 @@ def test_abbreviations_and_quotes_do_not_break_sentences():
     ]
 
 
+def test_abbreviations_pysbd_does_not_list_do_not_end_a_sentence():
+    text = (
+        "The missiles fell at approx. 7:40 a.m. local time. The forum drew approx. 17,000 participants, incl. "
+        "delegations from Brazil. She flew in on Wed. evening. Turkey must pay approx. $1.5 billion."
+    )
+    assert split_sentences(text) == [
+        "The missiles fell at approx. 7:40 a.m. local time.",
+        "The forum drew approx. 17,000 participants, incl. delegations from Brazil.",
+        "She flew in on Wed. evening.",
+        "Turkey must pay approx. $1.5 billion.",
+    ]
+
+
+def test_a_sentence_that_ends_in_a_word_still_ends_before_a_number():
+    assert split_sentences("The talks ended in Geneva. 17 people were arrested outside.") == [
+        "The talks ended in Geneva.",
+        "17 people were arrested outside.",
+    ]
+
+
+@pytest.mark.parametrize(("close", "open_"), [("\u201d", "\u201c"), ('"', '"')])
+def test_a_quotation_that_opens_after_one_that_ended_is_its_own_sentence(close, open_):
+    text = f"He called the plan {open_}a grave threat.{close} {open_}Egypt will not accept it, today or ever,{close} he said."
+    assert split_sentences(text) == [
+        f"He called the plan {open_}a grave threat.{close}",
+        f"{open_}Egypt will not accept it, today or ever,{close} he said.",
+    ]
+    within = f"{open_}We are ready. We have always been ready,{close} she said."
+    assert split_sentences(within) == [within], "sentences inside one quotation stay with their attribution"
+
+
 def test_boilerplate_lines_are_removed_and_prose_kept():
     bp = BoilerplateFilter()
     for line in [
