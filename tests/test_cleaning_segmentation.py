@@ -36,6 +36,11 @@ def test_abbreviations_pysbd_does_not_list_do_not_end_a_sentence():
     ]
 
 
+def test_an_enumeration_stays_one_sentence():
+    text = "Officials said the talks covered (i) the hotline; (ii) aid of approx. 2.5 million tonnes over 3 yrs.; and (iii) remains."
+    assert split_sentences(text) == [text]
+
+
 def test_a_sentence_that_ends_in_a_word_still_ends_before_a_number():
     assert split_sentences("The talks ended in Geneva. 17 people were arrested outside.") == [
         "The talks ended in Geneva.",

@@ -15,8 +15,12 @@ _UNLISTED_ABBREVIATION = re.compile(
     r"\b(?:approx|incl|excl|est|ca|vs|yrs|hrs|mins|vol|nos|pp|cf|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.$",
     re.IGNORECASE,
 )
-# What only continues a sentence: a lowercase word, a number or an amount.
+# What only continues a sentence after such an abbreviation: a lowercase word, a number or an amount.
 _CONTINUATION = re.compile(r"^[a-z0-9$€£¥]")
+# pysbd also ends pieces at enumerations ("the talks covered | (i) the hotline; | (ii) aid; | ; and | (iii) ..."):
+# a piece that does not end in final punctuation, or one that opens with a clause separator, is not a sentence.
+_SENTENCE_END = re.compile(r"[.!?…][\"”’)\]]*$")
+_OPENS_MIDWAY = re.compile(r"^[,;:]")
 # A quotation that ends a sentence followed at once by one that opens the next: pysbd keeps the two
 # together ('... "entirely peaceful." "Who gave these inspectors ...').
 _QUOTE_AFTER_QUOTE = re.compile(r"(?<=[.!?][\"”’])\s+(?=[\"“‘][A-Z])")
@@ -28,11 +32,15 @@ def _segmenter() -> pysbd.Segmenter:
 
 
 def _repaired(pieces: list[str]) -> list[str]:
-    """pysbd's pieces with its two known misses mended: joined after an unlisted abbreviation, split between quotations."""
+    """pysbd's pieces with its known misses mended: fragments joined to their sentence, quotations split apart."""
     joined: list[str] = []
     for piece in pieces:
-        if joined and _CONTINUATION.match(piece) and _UNLISTED_ABBREVIATION.search(joined[-1]):
-            joined[-1] = f"{joined[-1]} {piece}"
+        if joined and (
+            not _SENTENCE_END.search(joined[-1])
+            or _OPENS_MIDWAY.match(piece)
+            or (_CONTINUATION.match(piece) and _UNLISTED_ABBREVIATION.search(joined[-1]))
+        ):
+            joined[-1] += piece if _OPENS_MIDWAY.match(piece) else f" {piece}"
         else:
             joined.append(piece)
     return [part for piece in joined for part in _QUOTE_AFTER_QUOTE.split(piece)]
