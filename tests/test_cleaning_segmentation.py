@@ -26,13 +26,16 @@ def test_abbreviations_and_quotes_do_not_break_sentences():
 def test_abbreviations_pysbd_does_not_list_do_not_end_a_sentence():
     text = (
         "The missiles fell at approx. 7:40 a.m. local time. The forum drew approx. 17,000 participants, incl. "
-        "delegations from Brazil. She flew in on Wed. evening. Turkey must pay approx. $1.5 billion."
+        "delegations from Brazil. She flew in on Wed. evening. Turkey must pay approx. $1.5 billion. "
+        "They cited Art. 5 and para. 3 of the treaty. Amb. Linda Thomas-Greenfield and Pres. Ruto spoke."
     )
     assert split_sentences(text) == [
         "The missiles fell at approx. 7:40 a.m. local time.",
         "The forum drew approx. 17,000 participants, incl. delegations from Brazil.",
         "She flew in on Wed. evening.",
         "Turkey must pay approx. $1.5 billion.",
+        "They cited Art. 5 and para. 3 of the treaty.",
+        "Amb. Linda Thomas-Greenfield and Pres. Ruto spoke.",
     ]
 
 

@@ -12,9 +12,12 @@ from stance.data.cleaning import BoilerplateFilter, normalise_text
 # Abbreviations pysbd does not list, so it ends a sentence at them ("at approx. | 7:40 a.m.",
 # "incl. | delegations", "on Wed. | evening"): 27 of the 40 bundled raw articles were cut at one.
 _UNLISTED_ABBREVIATION = re.compile(
-    r"\b(?:approx|incl|excl|est|ca|vs|yrs|hrs|mins|vol|nos|pp|cf|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.$",
+    r"\b(?:approx|incl|excl|est|ca|vs|yrs|hrs|mins|vol|nos|pp|cf|ibid|art|arts|para|paras|ch|fig|figs"
+    r"|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.$",
     re.IGNORECASE,
 )
+# Titles it does not list, which a name follows ("Amb. | Linda Thomas-Greenfield", "Pres. | Ruto").
+_UNLISTED_TITLE = re.compile(r"(?:^|\s)(?:Amb|Ambs|Pres|Hon|Rt|Sen|Sens|Rep|Reps|Gov|Sec|Secy)\.$")
 # What only continues a sentence after such an abbreviation: a lowercase word, a number or an amount.
 _CONTINUATION = re.compile(r"^[a-z0-9$€£¥]")
 # pysbd also ends pieces at enumerations ("the talks covered | (i) the hotline; | (ii) aid; | ; and | (iii) ..."):
@@ -39,6 +42,7 @@ def _repaired(pieces: list[str]) -> list[str]:
             not _SENTENCE_END.search(joined[-1])
             or _OPENS_MIDWAY.match(piece)
             or (_CONTINUATION.match(piece) and _UNLISTED_ABBREVIATION.search(joined[-1]))
+            or _UNLISTED_TITLE.search(joined[-1])
         ):
             joined[-1] += piece if _OPENS_MIDWAY.match(piece) else f" {piece}"
         else:
