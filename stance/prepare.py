@@ -19,6 +19,12 @@ def prepare(cfg: DictConfig) -> dict[str, Any]:
     for split, s in stats["splits"].items():
         labels = ", ".join(f"{k} {v}" for k, v in s["labels"].items())
         print(f"{split:>11}: {s['sentences']:5d} sentences in {s['documents']:4d} documents ({labels})")
+    if stats.get("splits_from"):
+        f = stats["splits_from"]
+        print(
+            f"     splits: {f['documents_kept']} documents kept their split from {f['file']}, {f['documents_placed_new']} placed anew, "
+            f"{f['documents_listed_but_absent']} listed there but not in the inputs"
+        )
     if stats["dropped"]:
         print("    dropped: " + ", ".join(f"{k} {v}" for k, v in stats["dropped"].items()))
     if stats.get("article_cleaning"):

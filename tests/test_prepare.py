@@ -61,6 +61,39 @@ def test_same_inputs_give_byte_identical_split_assignment(tmp_path):
     assert a.stats["fingerprint"] == b.stats["fingerprint"]
 
 
+def test_an_earlier_split_assignment_is_kept_and_only_new_documents_are_placed(tmp_path):
+    first = prepare_dataset(options(tmp_path / "a", [FIXTURES / "labelled.jsonl"]))
+    earlier = {r["doc_id"]: r["split"] for r in map(json.loads, (first.path / "splits.jsonl").read_text().splitlines())}
+    # an assignment the splitter would not make: two documents of different splits swapped, one left out (new), one gone
+    train_doc = next(d for d, s in sorted(earlier.items()) if s == "train")
+    test_doc = next(d for d, s in sorted(earlier.items()) if s == "test")
+    pinned = {**earlier, train_doc: "test", test_doc: "train", "a-document-no-longer-there": "validation"}
+    new_doc = next(d for d in sorted(earlier) if d not in (train_doc, test_doc))
+    del pinned[new_doc]
+    path = tmp_path / "splits.jsonl"
+    path.write_text("".join(json.dumps({"doc_id": d, "split": s}) + "\n" for d, s in pinned.items()))
+
+    second = prepare_dataset(options(tmp_path / "b", [FIXTURES / "labelled.jsonl"], splits_from=str(path)))
+    now = {r["doc_id"]: r["split"] for r in map(json.loads, (second.path / "splits.jsonl").read_text().splitlines())}
+    assert {d: now[d] for d in pinned if d in now} == {d: s for d, s in pinned.items() if d in earlier}
+    assert new_doc in now
+    assert second.stats["splits_from"] == {
+        "file": str(path),
+        "documents_kept": len(earlier) - 1,
+        "documents_placed_new": 1,
+        "documents_listed_but_absent": 1,
+    }
+    assert second.stats["input_signature"] != first.stats["input_signature"], "a changed splits file means the data must be prepared again"
+
+
+def test_a_splits_file_naming_an_unknown_split_is_refused_in_one_line(tmp_path):
+    path = tmp_path / "splits.jsonl"
+    path.write_text(json.dumps({"doc_id": "d1", "split": "dev"}) + "\n")
+    with pytest.raises(StanceError, match=r"row 1: field 'split' is 'dev' for doc_id 'd1', not one of test, train, validation"):
+        prepare_dataset(options(tmp_path, [FIXTURES / "labelled.jsonl"], splits_from=str(path)))
+    assert not (tmp_path / "out").exists(), "nothing half-written"
+
+
 def test_csv_with_column_mapping_and_label_synonyms(tmp_path):
     opts = options(
         tmp_path,

@@ -15,7 +15,7 @@ import numpy as np
 
 from stance.data.cleaning import BoilerplateFilter, dedup_key, normalise_text
 from stance.data.labels import DROP, LabelScheme
-from stance.data.readers import Columns, RawRow, discover, read_sentences
+from stance.data.readers import Columns, RawRow, discover, json_records, read_sentences
 from stance.data.splitting import assign_splits
 from stance.errors import StanceError
 from stance.runs.atomic import atomic_directory
@@ -58,6 +58,7 @@ class DataOptions:
     synonyms: dict[str, str] = field(default_factory=dict)
     splits: SplitRatios = field(default_factory=SplitRatios)
     seed: int = 13
+    splits_from: str | None = None
     on_conflict: str = "drop"
     min_chars: int = 2
     max_chars: int = 2000
@@ -145,7 +146,8 @@ def prepare_dataset(opts: DataOptions) -> PrepareResult:
     doc_labels: dict[str, Counter[str]] = defaultdict(Counter)
     for s in labelled:
         doc_labels[s.doc_id][f"{s.metadata.get('origin', '')}/{s.label}"] += 1
-    assignment = assign_splits(doc_labels, opts.ratios, opts.seed)
+    fixed = _earlier_splits(opts) if opts.splits_from else {}
+    assignment = assign_splits(doc_labels, opts.ratios, opts.seed, fixed)
 
     by_split: dict[str, list[_Sentence]] = {name: [] for name in SPLITS if opts.ratios.get(name, 0) > 0}
     for s in labelled:
@@ -158,6 +160,14 @@ def prepare_dataset(opts: DataOptions) -> PrepareResult:
     dataset = _to_dataset_dict(by_split, opts)
     stats = _stats(by_split, opts, dropped, conflicts, files, dataset)
     stats["input_signature"] = input_signature(opts)
+    if opts.splits_from:
+        kept = sum(1 for d in doc_labels if d in fixed)
+        stats["splits_from"] = {
+            "file": opts.splits_from,
+            "documents_kept": kept,
+            "documents_placed_new": len(doc_labels) - kept,
+            "documents_listed_but_absent": sum(1 for d in fixed if d not in doc_labels),
+        }
     # what cleaning took out of raw articles: boilerplate and news lines removed, datelines and credits cut from sentences
     stats["article_cleaning"] = dict(sorted(boilerplate.removed.items()))
     target = opts.prepared_dir
@@ -169,6 +179,27 @@ def prepare_dataset(opts: DataOptions) -> PrepareResult:
         if conflicts:
             _write_conflicts(tmp / "conflicts.csv", conflicts)
     return PrepareResult(path=target, stats=stats)
+
+
+def _earlier_splits(opts: DataOptions) -> dict[str, str]:
+    """`data.splits_from`: the doc_id -> split lines of an earlier prepare's splits.jsonl."""
+    path = Path(str(opts.splits_from))
+    if not path.is_file():
+        raise StanceError(
+            "no such splits file", where=str(path), fix="point data.splits_from at a splits.jsonl an earlier stance-prepare wrote, or set it to null"
+        )
+    active = sorted(name for name, ratio in opts.ratios.items() if ratio > 0)
+    fixed: dict[str, str] = {}
+    for row, record in json_records(path):
+        doc, split = record.get("doc_id"), record.get("split")
+        if not isinstance(doc, str) or split not in active:
+            raise StanceError(
+                f"row {row}: field 'split' is {split!r} for doc_id {doc!r}, not one of {', '.join(active)}",
+                where=str(path),
+                fix="use the splits.jsonl of a prepare with the same splits, or set data.splits_from=null",
+            )
+        fixed[doc] = split
+    return fixed
 
 
 def input_signature(opts: DataOptions) -> str:
@@ -189,6 +220,8 @@ def input_signature(opts: DataOptions) -> str:
         "exclude": list(opts.exclude),
     }
     digest.update(json.dumps(settings, sort_keys=True, default=list).encode())
+    if opts.splits_from and Path(str(opts.splits_from)).is_file():
+        digest.update(b"splits_from" + hashlib.sha256(Path(str(opts.splits_from)).read_bytes()).digest())
     for path in discover(opts.inputs, opts.exclude):
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for f in files:

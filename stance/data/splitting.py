@@ -9,8 +9,13 @@ from collections.abc import Mapping
 from stance.errors import StanceError
 
 
-def assign_splits(doc_labels: Mapping[str, Counter[str]], ratios: Mapping[str, float], seed: int) -> dict[str, str]:
+def assign_splits(
+    doc_labels: Mapping[str, Counter[str]], ratios: Mapping[str, float], seed: int, fixed: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Map each document id to a split name.
+
+    Documents in `fixed` (an earlier assignment) keep their split and are counted first; the rest are
+    placed as below. Without it, one edited label count moves every later placement of its stratum.
 
     `doc_labels` counts each document's sentences per stratum (a label, or a label within an
     origin). Documents are placed largest first (ties in a seeded random order) into the split
@@ -41,12 +46,18 @@ def assign_splits(doc_labels: Mapping[str, Counter[str]], ratios: Mapping[str, f
     have = {s: Counter() for s in active}
     size_target = {s: r * sum(totals.values()) for s, r in active.items()}
 
-    order = sorted(doc_labels)
+    placed: Counter[str] = Counter()  # sentences per stratum placed so far, over all splits
+    assignment: dict[str, str] = {}
+    for doc, split in (fixed or {}).items():
+        if doc in doc_labels:
+            assignment[doc] = split
+            have[split].update(doc_labels[doc])
+            placed.update(doc_labels[doc])
+
+    order = sorted(d for d in doc_labels if d not in assignment)
     random.Random(seed).shuffle(order)
     order.sort(key=lambda d: -sum(doc_labels[d].values()))
 
-    placed: Counter[str] = Counter()  # sentences per stratum placed so far, over all splits
-    assignment: dict[str, str] = {}
     for position, doc in enumerate(order):
         counts = doc_labels[doc]
         remaining_docs = len(order) - position
