@@ -38,13 +38,14 @@ def _repaired(pieces: list[str]) -> list[str]:
     """pysbd's pieces with its known misses mended: fragments joined to their sentence, quotations split apart."""
     joined: list[str] = []
     for piece in pieces:
+        opens_midway = _OPENS_MIDWAY.match(piece)
         if joined and (
-            not _SENTENCE_END.search(joined[-1])
-            or _OPENS_MIDWAY.match(piece)
+            opens_midway
+            or not _SENTENCE_END.search(joined[-1])
             or (_CONTINUATION.match(piece) and _UNLISTED_ABBREVIATION.search(joined[-1]))
             or _UNLISTED_TITLE.search(joined[-1])
         ):
-            joined[-1] += piece if _OPENS_MIDWAY.match(piece) else f" {piece}"
+            joined[-1] += piece if opens_midway else f" {piece}"
         else:
             joined.append(piece)
     return [part for piece in joined for part in _QUOTE_AFTER_QUOTE.split(piece)]
