@@ -92,6 +92,9 @@ def test_a_splits_file_naming_an_unknown_split_is_refused_in_one_line(tmp_path):
     with pytest.raises(StanceError, match=r"row 1: field 'split' is 'dev' for doc_id 'd1', not one of test, train, validation"):
         prepare_dataset(options(tmp_path, [FIXTURES / "labelled.jsonl"], splits_from=str(path)))
     assert not (tmp_path / "out").exists(), "nothing half-written"
+    path.write_text(json.dumps({"split": "train"}) + "\n")
+    with pytest.raises(StanceError, match=r"row 1: field 'doc_id' is None, not a document id"):
+        prepare_dataset(options(tmp_path, [FIXTURES / "labelled.jsonl"], splits_from=str(path)))
 
 
 def test_csv_with_column_mapping_and_label_synonyms(tmp_path):

@@ -192,7 +192,13 @@ def _earlier_splits(opts: DataOptions) -> dict[str, str]:
     fixed: dict[str, str] = {}
     for row, record in json_records(path):
         doc, split = record.get("doc_id"), record.get("split")
-        if not isinstance(doc, str) or split not in active:
+        if not isinstance(doc, str):
+            raise StanceError(
+                f"row {row}: field 'doc_id' is {doc!r}, not a document id",
+                where=str(path),
+                fix="use the splits.jsonl an earlier stance-prepare wrote (lines of doc_id and split)",
+            )
+        if split not in active:
             raise StanceError(
                 f"row {row}: field 'split' is {split!r} for doc_id {doc!r}, not one of {', '.join(active)}",
                 where=str(path),
