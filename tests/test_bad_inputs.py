@@ -415,22 +415,28 @@ def test_an_articles_manifest_with_padded_header_names_lists_its_articles(tmp_pa
     assert document_manifest(tmp_path) == [{"file": "a.txt", "doc_stance": "conciliatory"}]
 
 
-def test_a_model_that_learned_nothing_is_not_published_and_latest_stays(tmp_path, capsys, monkeypatch, tiny_model_dir, three_label_rows):
-    """A run stuck at its start (one answer for every sentence) stops in one line instead of becoming `latest`."""
+def _leave_the_head_stuck(monkeypatch, bias: list[float]) -> None:
+    """What an unlucky seed leaves: after training, a head that gives every sentence the same probabilities (`bias`)."""
     import torch
 
     import stance.modeling.fine_tuning as fine_tuning
-    from stance.train import train
 
     real_fine_tune = fine_tuning.fine_tune
 
-    def stuck(*args, **kwargs):  # what an unlucky seed leaves: a head that answers 'neutral' whatever it reads
+    def stuck(*args, **kwargs):
         outcome = real_fine_tune(*args, **kwargs)
         torch.nn.init.zeros_(outcome.model.classifier.weight)
-        outcome.model.classifier.bias.data = torch.tensor([0.0, 0.0, 4.0])
+        outcome.model.classifier.bias.data = torch.tensor(bias)
         return outcome
 
     monkeypatch.setattr(fine_tuning, "fine_tune", stuck)
+
+
+def test_a_model_that_learned_nothing_is_not_published_and_latest_stays(tmp_path, capsys, monkeypatch, tiny_model_dir, three_label_rows):
+    """A run stuck at its start (one answer for every sentence) stops in one line instead of becoming `latest`."""
+    from stance.train import train
+
+    _leave_the_head_stuck(monkeypatch, [0.0, 0.0, 4.0])  # answers 'neutral' whatever it reads
     cfg = cfg_for(
         tmp_path,
         f"data.inputs=[{three_label_rows}]",
@@ -451,20 +457,9 @@ def test_a_model_that_learned_nothing_is_not_published_and_latest_stays(tmp_path
 
 def test_a_debug_run_that_learned_nothing_is_still_published(tmp_path, monkeypatch, tiny_model_dir, three_label_rows):
     """`debug=smoke` checks the plumbing with six steps of a random model: learning nothing is expected there."""
-    import torch
-
-    import stance.modeling.fine_tuning as fine_tuning
     from stance.train import train
 
-    real_fine_tune = fine_tuning.fine_tune
-
-    def stuck(*args, **kwargs):
-        outcome = real_fine_tune(*args, **kwargs)
-        torch.nn.init.zeros_(outcome.model.classifier.weight)
-        torch.nn.init.zeros_(outcome.model.classifier.bias)
-        return outcome
-
-    monkeypatch.setattr(fine_tuning, "fine_tune", stuck)
+    _leave_the_head_stuck(monkeypatch, [0.0, 0.0, 0.0])  # the uniform answer
     splits = ["data.splits.train=0.5", "data.splits.validation=0.3", "data.splits.test=0.2"]
     inputs = f"data.inputs=[{three_label_rows}]"
     result = train(cfg_for(tmp_path, inputs, f"model.name_or_path={tiny_model_dir}", "debug=smoke", *splits))
