@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from stance.data.dataset import DataOptions, SplitRatios, prepare_dataset
 from stance.data.readers import Columns
 from stance.errors import StanceError
+from stance.evaluation.rows import read_labelled
 
 FIXTURES = Path(__file__).parent / "fixtures"
 META = ["kind", "speaker", "counterpart", "region", "topic", "date"]
@@ -84,6 +85,15 @@ def test_an_earlier_split_assignment_is_kept_and_only_new_documents_are_placed(t
         "documents_listed_but_absent": 1,
     }
     assert second.stats["input_signature"] != first.stats["input_signature"], "a changed splits file means the data must be prepared again"
+
+
+def test_held_out_files_are_read_whole_when_the_training_data_keeps_an_earlier_split(tmp_path):
+    # stance-train reads the dev and running-text files with the training data's options; an earlier
+    # assignment of train and validation documents must not be applied to them (it failed before)
+    first = prepare_dataset(options(tmp_path / "a", [FIXTURES / "labelled.jsonl"]))
+    data = options(tmp_path / "b", [FIXTURES / "labelled.jsonl"], splits_from=str(first.path / "splits.jsonl"))
+    rows = read_labelled(data, [str(FIXTURES / "labelled.jsonl")], ("conciliatory", "hardline", "neutral"))
+    assert len(rows.texts) == 36, "every row of the held-out file, none kept back for train or validation"
 
 
 def test_a_splits_file_naming_an_unknown_split_is_refused_in_one_line(tmp_path):
