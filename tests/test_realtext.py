@@ -55,6 +55,7 @@ def test_running_text_passages_come_from_development_addresses_before_1900_only(
         ("realtext/agreement_passages.jsonl", [], 0.80),
         ("realtext/running_agreement.jsonl", ["realtext/running.jsonl"], 0.80),
         ("news/agreement.jsonl", ["news/articles.jsonl"], 0.80),
+        ("probes/agreement.jsonl", ["probes/constructions.jsonl"], 0.80),
     ],
 )
 def test_two_independent_passes_agree_and_every_label_is_the_adjudicated_one(agreement, labelled, minimum):
@@ -91,6 +92,8 @@ def test_the_default_data_trains_on_the_real_training_part_and_never_on_the_deve
     dataset = load_prepared(tmp_path / "prepared")
     texts = {dedup_key(t) for split in dataset.values() for t in split["text"]}
     assert not texts & {dedup_key(r["text"]) for r in _rows("dev.jsonl")}
+    probe = REALTEXT.parent / "probes" / "constructions.jsonl"
+    assert not texts & {dedup_key(json.loads(line)["text"]) for line in probe.read_text(encoding="utf-8").splitlines()}, "the probe is never trained on"
     assert {dedup_key(r["text"]) for r in _rows("train.jsonl") if r["label"] != "neutral"} <= texts
     assert "real" in set(dataset["train"]["origin"]) and "bundled" in set(dataset["train"]["origin"])
 
