@@ -19,6 +19,9 @@ def prepare(cfg: DictConfig) -> dict[str, Any]:
     for split, s in stats["splits"].items():
         labels = ", ".join(f"{k} {v}" for k, v in s["labels"].items())
         print(f"{split:>11}: {s['sentences']:5d} sentences in {s['documents']:4d} documents ({labels})")
+    if stats.get("train_inputs"):
+        t = stats["train_inputs"]
+        print(f"      train: {t['sentences']} sentences in {t['documents']} documents of data.train_inputs ({t['files']} files), trained on only")
     if stats.get("splits_from"):
         f = stats["splits_from"]
         print(

@@ -87,13 +87,43 @@ def test_an_earlier_split_assignment_is_kept_and_only_new_documents_are_placed(t
     assert second.stats["input_signature"] != first.stats["input_signature"], "a changed splits file means the data must be prepared again"
 
 
-def test_held_out_files_are_read_whole_when_the_training_data_keeps_an_earlier_split(tmp_path):
+def _splits(result) -> dict[str, str]:
+    return {r["doc_id"]: r["split"] for r in map(json.loads, (result.path / "splits.jsonl").read_text().splitlines())}
+
+
+def test_documents_of_train_inputs_are_always_trained_on_and_leave_the_other_documents_where_they_were(tmp_path):
+    extra = tmp_path / "pairs.jsonl"
+    pairs = [("pair-1", "We are ready to talk.", "conciliatory"), ("pair-1", "We are ready to strike.", "hardline")]
+    pairs += [(f"pair-{i}", f"Pair {i} says talks can resume next week.", "conciliatory") for i in range(2, 12)]
+    extra.write_text("".join(json.dumps({"doc_id": d, "text": t, "label": label}) + "\n" for d, t, label in pairs))
+    before = prepare_dataset(options(tmp_path / "a", [FIXTURES / "labelled.jsonl"]))
+    after = prepare_dataset(options(tmp_path / "b", [FIXTURES / "labelled.jsonl"], train_inputs=[str(extra)]))
+
+    placed = _splits(after)
+    assert {placed[f"pair-{i}"] for i in range(1, 12)} == {"train"}, "never in validation or test"
+    assert {d: s for d, s in placed.items() if not d.startswith("pair-")} == _splits(before), "the other documents keep their split"
+    assert after.stats["train_inputs"] == {"files": 1, "documents": 11, "sentences": 12}
+    assert after.stats["splits"]["train"]["sentences"] == before.stats["splits"]["train"]["sentences"] + 12
+    assert after.stats["input_signature"] != before.stats["input_signature"]
+
+
+def test_a_document_in_both_inputs_and_train_inputs_is_refused_in_one_line(tmp_path):
+    with pytest.raises(StanceError, match=r"row 1: doc_id 'fx-01' is also a document of data.train_inputs"):
+        prepare_dataset(options(tmp_path, [FIXTURES / "labelled.jsonl"], train_inputs=[str(FIXTURES / "labelled.jsonl")]))
+    assert not (tmp_path / "out").exists(), "nothing half-written"
+
+
+def test_held_out_files_are_read_whole_and_alone_when_the_training_data_has_an_earlier_split_or_train_inputs(tmp_path):
     # stance-train reads the dev and running-text files with the training data's options; an earlier
-    # assignment of train and validation documents must not be applied to them (it failed before)
+    # assignment of train and validation documents must not be applied to them (it failed before), nor
+    # the training data's own train_inputs be read with them
     first = prepare_dataset(options(tmp_path / "a", [FIXTURES / "labelled.jsonl"]))
-    data = options(tmp_path / "b", [FIXTURES / "labelled.jsonl"], splits_from=str(first.path / "splits.jsonl"))
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(json.dumps({"doc_id": "extra", "text": "We are ready to talk.", "label": "conciliatory"}) + "\n")
+    data = options(tmp_path / "b", [FIXTURES / "labelled.jsonl"], splits_from=str(first.path / "splits.jsonl"), train_inputs=[str(extra)])
     rows = read_labelled(data, [str(FIXTURES / "labelled.jsonl")], ("conciliatory", "hardline", "neutral"))
     assert len(rows.texts) == 36, "every row of the held-out file, none kept back for train or validation"
+    assert "We are ready to talk." not in rows.texts
 
 
 def test_a_splits_file_naming_an_unknown_split_is_refused_in_one_line(tmp_path):

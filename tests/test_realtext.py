@@ -93,7 +93,8 @@ def test_the_default_data_trains_on_the_real_training_part_and_never_on_the_deve
     texts = {dedup_key(t) for split in dataset.values() for t in split["text"]}
     assert not texts & {dedup_key(r["text"]) for r in _rows("dev.jsonl")}
     probe = REALTEXT.parent / "probes" / "constructions.jsonl"
-    assert not texts & {dedup_key(json.loads(line)["text"]) for line in probe.read_text(encoding="utf-8").splitlines()}, "the probe is never trained on"
+    probe_texts = {dedup_key(json.loads(line)["text"]) for line in probe.read_text(encoding="utf-8").splitlines()}
+    assert not texts & probe_texts, "the construction probe is never trained on"
     assert {dedup_key(r["text"]) for r in _rows("train.jsonl") if r["label"] != "neutral"} <= texts
     assert "real" in set(dataset["train"]["origin"]) and "bundled" in set(dataset["train"]["origin"])
 

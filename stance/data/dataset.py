@@ -50,6 +50,7 @@ class DataOptions:
 
     name: str = "diplomatic"
     inputs: list[str] = field(default_factory=bundled_training_inputs)
+    train_inputs: list[str] = field(default_factory=list)
     output_dir: str | None = None
     columns: Columns = field(default_factory=Columns)
     metadata: list[str] = field(default_factory=lambda: ["kind", "speaker", "counterpart", "region", "topic", "date", "register", "origin"])
@@ -110,14 +111,18 @@ def prepare_dataset(opts: DataOptions) -> PrepareResult:
     scheme = opts.scheme
     boilerplate = BoilerplateFilter(opts.boilerplate_patterns)
     files = discover(opts.inputs, opts.exclude)
+    train_files = discover(opts.train_inputs, opts.exclude, "data.train_inputs") if opts.train_inputs else []
     from tqdm.auto import tqdm
 
+    train_only: set[str] = set()  # documents of data.train_inputs: always trained on, never placed in validation or test
     rows = (
-        raw
-        for path in tqdm(files, desc="reading", unit="file", disable=None if len(files) > 20 else True)
+        (raw, path in train_files)
+        for path in tqdm([*files, *train_files], desc="reading", unit="file", disable=None if len(files) > 20 else True)
         for raw in read_sentences([str(path)], opts.columns, opts.metadata, boilerplate=boilerplate)
     )
-    for raw in rows:
+    for raw, for_training_only in rows:
+        if for_training_only:
+            train_only.add(raw.doc_id)
         if raw.raw_article:
             sentences.append(_Sentence(raw.text, None, raw.doc_id, raw.source, raw.row, [], {}, raw.previous))
             continue
@@ -143,11 +148,14 @@ def prepare_dataset(opts: DataOptions) -> PrepareResult:
             fix=f"add rows of the other labels ({scheme.allowed()})",
         )
     # stratified by label within origin (corpus, real text, news, ...): each split holds every kind of text
+    _check_train_only_documents(sentences, train_only, files)
     doc_labels: dict[str, Counter[str]] = defaultdict(Counter)
     for s in labelled:
-        doc_labels[s.doc_id][f"{s.metadata.get('origin', '')}/{s.label}"] += 1
+        if s.doc_id not in train_only:
+            doc_labels[s.doc_id][f"{s.metadata.get('origin', '')}/{s.label}"] += 1
     fixed = _earlier_splits(opts) if opts.splits_from else {}
     assignment = assign_splits(doc_labels, opts.ratios, opts.seed, fixed)
+    assignment.update({s.doc_id: "train" for s in labelled if s.doc_id in train_only})
 
     by_split: dict[str, list[_Sentence]] = {name: [] for name in SPLITS if opts.ratios.get(name, 0) > 0}
     for s in labelled:
@@ -158,8 +166,14 @@ def prepare_dataset(opts: DataOptions) -> PrepareResult:
         rows.sort(key=lambda s: (s.doc_id, s.source, s.row))
 
     dataset = _to_dataset_dict(by_split, opts)
-    stats = _stats(by_split, opts, dropped, conflicts, files, dataset)
+    stats = _stats(by_split, opts, dropped, conflicts, [*files, *train_files], dataset)
     stats["input_signature"] = input_signature(opts)
+    if opts.train_inputs:
+        stats["train_inputs"] = {
+            "files": len(train_files),
+            "documents": len({s.doc_id for s in labelled if s.doc_id in train_only}),
+            "sentences": sum(1 for s in labelled if s.doc_id in train_only),
+        }
     if opts.splits_from:
         kept = sum(1 for d in doc_labels if d in fixed)
         stats["splits_from"] = {
@@ -179,6 +193,17 @@ def prepare_dataset(opts: DataOptions) -> PrepareResult:
         if conflicts:
             _write_conflicts(tmp / "conflicts.csv", conflicts)
     return PrepareResult(path=target, stats=stats)
+
+
+def _check_train_only_documents(sentences: list[_Sentence], train_only: set[str], files: list[Path]) -> None:
+    """A document of data.train_inputs must not also be in data.inputs: it could not both be trained on only and be placed."""
+    shared = next((s for s in sentences if s.doc_id in train_only and Path(s.source) in files), None)
+    if shared is not None:
+        raise StanceError(
+            f"row {shared.row}: doc_id '{shared.doc_id}' is also a document of data.train_inputs",
+            where=shared.source,
+            fix="give the document another doc_id, or list its file in only one of data.inputs and data.train_inputs",
+        )
 
 
 def _earlier_splits(opts: DataOptions) -> dict[str, str]:
@@ -228,7 +253,7 @@ def input_signature(opts: DataOptions) -> str:
     digest.update(json.dumps(settings, sort_keys=True, default=list).encode())
     if opts.splits_from and Path(str(opts.splits_from)).is_file():
         digest.update(b"splits_from" + hashlib.sha256(Path(str(opts.splits_from)).read_bytes()).digest())
-    for path in discover(opts.inputs, opts.exclude):
+    for path in discover(opts.inputs, opts.exclude) + (discover(opts.train_inputs, opts.exclude, "data.train_inputs") if opts.train_inputs else []):
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for f in files:
             digest.update(f.name.encode())

@@ -69,7 +69,8 @@ def read_labelled(data: DataOptions, inputs: Sequence[str], labels: Sequence[str
             labels=list(labels),
             drop_labels=drop,
             splits=SplitRatios(train=0.0, validation=0.0, test=1.0),
-            splits_from=None,  # the training data's split assignment says nothing about a held-out file, whose rows all go to one split
+            train_inputs=[],  # the training data's own extra material and split assignment say nothing about a held-out file
+            splits_from=None,
             output_dir=str(Path(tmp) / "external"),
         )
         prepare_dataset(opts)
