@@ -21,7 +21,7 @@ def prepare(cfg: DictConfig) -> dict[str, Any]:
         print(f"{split:>11}: {s['sentences']:5d} sentences in {s['documents']:4d} documents ({labels})")
     if stats.get("train_inputs"):
         t = stats["train_inputs"]
-        print(f"      train: {t['sentences']} sentences in {t['documents']} documents of data.train_inputs ({t['files']} files), trained on only")
+        print(f"train_inputs: {t['sentences']} sentences in {t['documents']} documents ({t['files']} files), all in the train split above")
     if stats.get("splits_from"):
         f = stats["splits_from"]
         print(
