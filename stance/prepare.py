@@ -19,9 +19,10 @@ def prepare(cfg: DictConfig) -> dict[str, Any]:
     for split, s in stats["splits"].items():
         labels = ", ".join(f"{k} {v}" for k, v in s["labels"].items())
         print(f"{split:>11}: {s['sentences']:5d} sentences in {s['documents']:4d} documents ({labels})")
-    if stats.get("train_inputs"):
-        t = stats["train_inputs"]
-        print(f"train_inputs: {t['sentences']} sentences in {t['documents']} documents ({t['files']} files), all in the train split above")
+    if stats.get("train_only", {}).get("documents"):
+        t = stats["train_only"]
+        origins = ", ".join(t["origins"])
+        print(f" train only: {t['sentences']} sentences in {t['documents']} documents of origin {origins}, all in the train split above")
     if stats.get("splits_from"):
         f = stats["splits_from"]
         print(

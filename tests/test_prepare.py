@@ -91,39 +91,47 @@ def _splits(result) -> dict[str, str]:
     return {r["doc_id"]: r["split"] for r in map(json.loads, (result.path / "splits.jsonl").read_text().splitlines())}
 
 
-def test_documents_of_train_inputs_are_always_trained_on_and_leave_the_other_documents_where_they_were(tmp_path):
+def test_documents_of_a_train_only_origin_are_always_trained_on_and_leave_the_other_documents_where_they_were(tmp_path):
     extra = tmp_path / "pairs.jsonl"
     pairs = [("pair-1", "We are ready to talk.", "conciliatory"), ("pair-1", "We are ready to strike.", "hardline")]
     pairs += [(f"pair-{i}", f"Pair {i} says talks can resume next week.", "conciliatory") for i in range(2, 12)]
-    extra.write_text("".join(json.dumps({"doc_id": d, "text": t, "label": label}) + "\n" for d, t, label in pairs))
+    extra.write_text("".join(json.dumps({"doc_id": d, "text": t, "label": label, "origin": "contrast"}) + "\n" for d, t, label in pairs))
+    inputs = [FIXTURES / "labelled.jsonl", extra]
     before = prepare_dataset(options(tmp_path / "a", [FIXTURES / "labelled.jsonl"]))
-    after = prepare_dataset(options(tmp_path / "b", [FIXTURES / "labelled.jsonl"], train_inputs=[str(extra)]))
+    after = prepare_dataset(options(tmp_path / "b", inputs, metadata=[*META, "origin"], train_only_origins=["contrast"]))
 
     placed = _splits(after)
     assert {placed[f"pair-{i}"] for i in range(1, 12)} == {"train"}, "never in validation or test"
     assert {d: s for d, s in placed.items() if not d.startswith("pair-")} == _splits(before), "the other documents keep their split"
-    assert after.stats["train_inputs"] == {"files": 1, "documents": 11, "sentences": 12}
+    assert after.stats["train_only"] == {"origins": ["contrast"], "documents": 11, "sentences": 12}
     assert after.stats["splits"]["train"]["sentences"] == before.stats["splits"]["train"]["sentences"] + 12
-    assert after.stats["input_signature"] != before.stats["input_signature"]
+    placed_anyway = prepare_dataset(options(tmp_path / "c", inputs, metadata=[*META, "origin"], train_only_origins=[]))
+    assert {placed_anyway_split for d, placed_anyway_split in _splits(placed_anyway).items() if d.startswith("pair-")} != {"train"}
 
 
-def test_a_document_in_both_inputs_and_train_inputs_is_refused_in_one_line(tmp_path):
-    with pytest.raises(StanceError, match=r"row 1: doc_id 'fx-01' is also a document of data.train_inputs"):
-        prepare_dataset(options(tmp_path, [FIXTURES / "labelled.jsonl"], train_inputs=[str(FIXTURES / "labelled.jsonl")]))
+def test_a_train_only_origin_without_a_train_split_is_refused_in_one_line(tmp_path):
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"doc_id": "pair-1", "text": "We are ready to talk.", "label": "conciliatory", "origin": "contrast"}) + "\n")
+    data = options(tmp_path, [FIXTURES / "labelled.jsonl", pairs], metadata=[*META, "origin"], splits=SplitRatios(0.0, 0.5, 0.5))
+    with pytest.raises(StanceError, match=r"1 documents have a train-only origin \(contrast\) but data.splits.train is 0"):
+        prepare_dataset(data)
     assert not (tmp_path / "out").exists(), "nothing half-written"
 
 
-def test_held_out_files_are_read_whole_and_alone_when_the_training_data_has_an_earlier_split_or_train_inputs(tmp_path):
+def test_held_out_files_are_read_whole_when_the_training_data_has_an_earlier_split_or_train_only_origins(tmp_path):
     # stance-train reads the dev and running-text files with the training data's options; an earlier
-    # assignment of train and validation documents must not be applied to them (it failed before), nor
-    # the training data's own train_inputs be read with them
+    # assignment of train and validation documents, or its train-only origins, must not be applied to
+    # them (it failed before)
     first = prepare_dataset(options(tmp_path / "a", [FIXTURES / "labelled.jsonl"]))
-    extra = tmp_path / "extra.jsonl"
-    extra.write_text(json.dumps({"doc_id": "extra", "text": "We are ready to talk.", "label": "conciliatory"}) + "\n")
-    data = options(tmp_path / "b", [FIXTURES / "labelled.jsonl"], splits_from=str(first.path / "splits.jsonl"), train_inputs=[str(extra)])
-    rows = read_labelled(data, [str(FIXTURES / "labelled.jsonl")], ("conciliatory", "hardline", "neutral"))
+    held_out = tmp_path / "held_out.jsonl"
+    fixture_rows = [json.loads(line) for line in (FIXTURES / "labelled.jsonl").read_text().splitlines()]
+    documents = sorted({r["doc_id"] for r in fixture_rows})
+    origin = {d: "contrast" if i % 2 else "real" for i, d in enumerate(documents)}  # half the documents of a train-only origin
+    held_out.write_text("".join(json.dumps({**r, "origin": origin[r["doc_id"]]}) + "\n" for r in fixture_rows))
+    data = options(tmp_path / "b", [FIXTURES / "labelled.jsonl"], splits_from=str(first.path / "splits.jsonl"), train_only_origins=["contrast"])
+    data.metadata = [*META, "origin"]
+    rows = read_labelled(data, [str(held_out)], ("conciliatory", "hardline", "neutral"))
     assert len(rows.texts) == 36, "every row of the held-out file, none kept back for train or validation"
-    assert "We are ready to talk." not in rows.texts
 
 
 def test_a_splits_file_naming_an_unknown_split_is_refused_in_one_line(tmp_path):

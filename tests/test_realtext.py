@@ -97,6 +97,8 @@ def test_the_default_data_trains_on_the_real_training_part_and_never_on_the_deve
     assert not texts & probe_texts, "the construction probe is never trained on"
     assert {dedup_key(r["text"]) for r in _rows("train.jsonl") if r["label"] != "neutral"} <= texts
     assert "real" in set(dataset["train"]["origin"]) and "bundled" in set(dataset["train"]["origin"])
+    assert "contrast" in set(dataset["train"]["origin"]), "the contrast pairs are trained on"
+    assert "contrast" not in set(dataset["validation"]["origin"]) | set(dataset["test"]["origin"]), "and never scored"
 
 
 def test_training_reports_the_real_text_development_set_beside_the_test_split(smoke_config, tmp_path, capsys):

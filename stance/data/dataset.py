@@ -25,10 +25,15 @@ UNLABELLED = "unlabelled"
 
 
 def bundled_training_inputs() -> list[str]:
-    """The default training data: the bundled corpus, the training part of the real-text set and the written news articles."""
+    """The default data: the bundled corpus, the real-text training part, the written news articles and the contrast pairs (trained on only)."""
     from stance.data.bundled import resource_path
 
-    return [str(resource_path("corpus")), str(resource_path("realtext") / "train.jsonl"), str(resource_path("news") / "articles.jsonl")]
+    return [
+        str(resource_path("corpus")),
+        str(resource_path("realtext") / "train.jsonl"),
+        str(resource_path("news") / "articles.jsonl"),
+        str(resource_path("contrast") / "pairs.jsonl"),
+    ]
 
 
 @dataclass
@@ -50,7 +55,6 @@ class DataOptions:
 
     name: str = "diplomatic"
     inputs: list[str] = field(default_factory=bundled_training_inputs)
-    train_inputs: list[str] = field(default_factory=list)
     output_dir: str | None = None
     columns: Columns = field(default_factory=Columns)
     metadata: list[str] = field(default_factory=lambda: ["kind", "speaker", "counterpart", "region", "topic", "date", "register", "origin"])
@@ -59,6 +63,7 @@ class DataOptions:
     synonyms: dict[str, str] = field(default_factory=dict)
     splits: SplitRatios = field(default_factory=SplitRatios)
     seed: int = 13
+    train_only_origins: list[str] = field(default_factory=lambda: ["contrast"])
     splits_from: str | None = None
     on_conflict: str = "drop"
     min_chars: int = 2
@@ -111,18 +116,14 @@ def prepare_dataset(opts: DataOptions) -> PrepareResult:
     scheme = opts.scheme
     boilerplate = BoilerplateFilter(opts.boilerplate_patterns)
     files = discover(opts.inputs, opts.exclude)
-    train_files = discover(opts.train_inputs, opts.exclude, "data.train_inputs") if opts.train_inputs else []
     from tqdm.auto import tqdm
 
-    train_only: set[str] = set()  # documents of data.train_inputs: always trained on, never placed in validation or test
     rows = (
-        (raw, path in train_files)
-        for path in tqdm([*files, *train_files], desc="reading", unit="file", disable=None if len(files) > 20 else True)
+        raw
+        for path in tqdm(files, desc="reading", unit="file", disable=None if len(files) > 20 else True)
         for raw in read_sentences([str(path)], opts.columns, opts.metadata, boilerplate=boilerplate)
     )
-    for raw, for_training_only in rows:
-        if for_training_only:
-            train_only.add(raw.doc_id)
+    for raw in rows:
         if raw.raw_article:
             sentences.append(_Sentence(raw.text, None, raw.doc_id, raw.source, raw.row, [], {}, raw.previous))
             continue
@@ -147,8 +148,15 @@ def prepare_dataset(opts: DataOptions) -> PrepareResult:
             where="data.inputs",
             fix=f"add rows of the other labels ({scheme.allowed()})",
         )
+    # documents of the train-only origins (the contrast pairs) are learned from, never scored: the others are split as if they were not there
+    train_only = {s.doc_id for s in labelled if s.metadata.get("origin") in opts.train_only_origins}
+    if train_only and not opts.ratios["train"] > 0:
+        raise StanceError(
+            f"{len(train_only)} documents have a train-only origin ({', '.join(opts.train_only_origins)}) but data.splits.train is 0",
+            where="data.train_only_origins",
+            fix="give data.splits.train a share, or set data.train_only_origins=[]",
+        )
     # stratified by label within origin (corpus, real text, news, ...): each split holds every kind of text
-    _check_train_only_documents(sentences, train_only, files)
     doc_labels: dict[str, Counter[str]] = defaultdict(Counter)
     for s in labelled:
         if s.doc_id not in train_only:
@@ -166,12 +174,12 @@ def prepare_dataset(opts: DataOptions) -> PrepareResult:
         rows.sort(key=lambda s: (s.doc_id, s.source, s.row))
 
     dataset = _to_dataset_dict(by_split, opts)
-    stats = _stats(by_split, opts, dropped, conflicts, [*files, *train_files], dataset)
+    stats = _stats(by_split, opts, dropped, conflicts, files, dataset)
     stats["input_signature"] = input_signature(opts)
-    if opts.train_inputs:
-        stats["train_inputs"] = {
-            "files": len(train_files),
-            "documents": len({s.doc_id for s in labelled if s.doc_id in train_only}),
+    if opts.train_only_origins:
+        stats["train_only"] = {
+            "origins": list(opts.train_only_origins),
+            "documents": len(train_only),
             "sentences": sum(1 for s in labelled if s.doc_id in train_only),
         }
     if opts.splits_from:
@@ -193,17 +201,6 @@ def prepare_dataset(opts: DataOptions) -> PrepareResult:
         if conflicts:
             _write_conflicts(tmp / "conflicts.csv", conflicts)
     return PrepareResult(path=target, stats=stats)
-
-
-def _check_train_only_documents(sentences: list[_Sentence], train_only: set[str], files: list[Path]) -> None:
-    """A document of data.train_inputs must not also be in data.inputs: it could not both be trained on only and be placed."""
-    shared = next((s for s in sentences if s.doc_id in train_only and Path(s.source) in files), None)
-    if shared is not None:
-        raise StanceError(
-            f"row {shared.row}: doc_id '{shared.doc_id}' is also a document of data.train_inputs",
-            where=shared.source,
-            fix="give the document another doc_id, or list its file in only one of data.inputs and data.train_inputs",
-        )
 
 
 def _earlier_splits(opts: DataOptions) -> dict[str, str]:
@@ -249,11 +246,12 @@ def input_signature(opts: DataOptions) -> str:
         "chars": [opts.min_chars, opts.max_chars],
         "boilerplate": list(opts.boilerplate_patterns),
         "exclude": list(opts.exclude),
+        "train_only_origins": list(opts.train_only_origins),
     }
     digest.update(json.dumps(settings, sort_keys=True, default=list).encode())
     if opts.splits_from and Path(str(opts.splits_from)).is_file():
         digest.update(b"splits_from" + hashlib.sha256(Path(str(opts.splits_from)).read_bytes()).digest())
-    for path in discover(opts.inputs, opts.exclude) + (discover(opts.train_inputs, opts.exclude, "data.train_inputs") if opts.train_inputs else []):
+    for path in discover(opts.inputs, opts.exclude):
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for f in files:
             digest.update(f.name.encode())

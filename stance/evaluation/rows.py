@@ -69,7 +69,7 @@ def read_labelled(data: DataOptions, inputs: Sequence[str], labels: Sequence[str
             labels=list(labels),
             drop_labels=drop,
             splits=SplitRatios(train=0.0, validation=0.0, test=1.0),
-            train_inputs=[],  # the training data's own extra material and split assignment say nothing about a held-out file
+            train_only_origins=[],  # the training data's split rules say nothing about a held-out file: every row is scored
             splits_from=None,
             output_dir=str(Path(tmp) / "external"),
         )
