@@ -106,7 +106,7 @@ def test_documents_of_a_train_only_origin_are_always_trained_on_and_leave_the_ot
     assert after.stats["train_only"] == {"origins": ["contrast"], "documents": 11, "sentences": 12}
     assert after.stats["splits"]["train"]["sentences"] == before.stats["splits"]["train"]["sentences"] + 12
     placed_anyway = prepare_dataset(options(tmp_path / "c", inputs, metadata=[*META, "origin"], train_only_origins=[]))
-    assert {placed_anyway_split for d, placed_anyway_split in _splits(placed_anyway).items() if d.startswith("pair-")} != {"train"}
+    assert {s for d, s in _splits(placed_anyway).items() if d.startswith("pair-")} != {"train"}, "without the setting they are placed"
 
 
 def test_a_train_only_origin_without_a_train_split_is_refused_in_one_line(tmp_path):
