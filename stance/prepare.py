@@ -28,6 +28,7 @@ def prepare(cfg: DictConfig) -> dict[str, Any]:
         print(
             f"     splits: {f['documents_kept']} documents kept their split from {f['file']}, {f['documents_placed_new']} placed anew, "
             f"{f['documents_listed_but_absent']} listed there but not in the inputs"
+            + (f", {f['train_only_listed_elsewhere']} of a train-only origin moved to train" if f["train_only_listed_elsewhere"] else "")
         )
     if stats["dropped"]:
         print("    dropped: " + ", ".join(f"{k} {v}" for k, v in stats["dropped"].items()))

@@ -83,6 +83,7 @@ def test_an_earlier_split_assignment_is_kept_and_only_new_documents_are_placed(t
         "documents_kept": len(earlier) - 1,
         "documents_placed_new": 1,
         "documents_listed_but_absent": 1,
+        "train_only_listed_elsewhere": 0,
     }
     assert second.stats["input_signature"] != first.stats["input_signature"], "a changed splits file means the data must be prepared again"
 
@@ -107,6 +108,17 @@ def test_documents_of_a_train_only_origin_are_always_trained_on_and_leave_the_ot
     assert after.stats["splits"]["train"]["sentences"] == before.stats["splits"]["train"]["sentences"] + 12
     placed_anyway = prepare_dataset(options(tmp_path / "c", inputs, metadata=[*META, "origin"], train_only_origins=[]))
     assert {s for d, s in _splits(placed_anyway).items() if d.startswith("pair-")} != {"train"}, "without the setting they are placed"
+
+    # an earlier splits.jsonl lists the train-only documents too: they are present, not "listed but absent"
+    train_only = dict(metadata=[*META, "origin"], train_only_origins=["contrast"])
+    again = options(tmp_path / "d", inputs, splits_from=str(after.path / "splits.jsonl"), **train_only)
+    assert prepare_dataset(again).stats["splits_from"]["documents_listed_but_absent"] == 0
+    # one made without the setting placed some pairs in validation or test: they go to train, and the count says so
+    moved = sum(1 for d, s in _splits(placed_anyway).items() if d.startswith("pair-") and s != "train")
+    redo = options(tmp_path / "e", inputs, splits_from=str(placed_anyway.path / "splits.jsonl"), **train_only)
+    result = prepare_dataset(redo)
+    assert result.stats["splits_from"]["train_only_listed_elsewhere"] == moved > 0
+    assert {_splits(result)[f"pair-{i}"] for i in range(1, 12)} == {"train"}
 
 
 def test_a_train_only_origin_without_a_train_split_is_refused_in_one_line(tmp_path):

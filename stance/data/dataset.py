@@ -163,7 +163,7 @@ def prepare_dataset(opts: DataOptions) -> PrepareResult:
             doc_labels[s.doc_id][f"{s.metadata.get('origin', '')}/{s.label}"] += 1
     fixed = _earlier_splits(opts) if opts.splits_from else {}
     assignment = assign_splits(doc_labels, opts.ratios, opts.seed, fixed)
-    assignment.update({s.doc_id: "train" for s in labelled if s.doc_id in train_only})
+    assignment.update(dict.fromkeys(train_only, "train"))
 
     by_split: dict[str, list[_Sentence]] = {name: [] for name in SPLITS if opts.ratios.get(name, 0) > 0}
     for s in labelled:
@@ -188,7 +188,9 @@ def prepare_dataset(opts: DataOptions) -> PrepareResult:
             "file": opts.splits_from,
             "documents_kept": kept,
             "documents_placed_new": len(doc_labels) - kept,
-            "documents_listed_but_absent": sum(1 for d in fixed if d not in doc_labels),
+            "documents_listed_but_absent": sum(1 for d in fixed if d not in assignment),
+            # a train-only document goes to train whatever an earlier assignment (made without the setting) said
+            "train_only_listed_elsewhere": sum(1 for d in train_only if fixed.get(d, "train") != "train"),
         }
     # what cleaning took out of raw articles: boilerplate and news lines removed, datelines and credits cut from sentences
     stats["article_cleaning"] = dict(sorted(boilerplate.removed.items()))
