@@ -62,9 +62,13 @@ def test_same_inputs_give_byte_identical_split_assignment(tmp_path):
     assert a.stats["fingerprint"] == b.stats["fingerprint"]
 
 
+def _splits(result) -> dict[str, str]:
+    return {r["doc_id"]: r["split"] for r in map(json.loads, (result.path / "splits.jsonl").read_text().splitlines())}
+
+
 def test_an_earlier_split_assignment_is_kept_and_only_new_documents_are_placed(tmp_path):
     first = prepare_dataset(options(tmp_path / "a", [FIXTURES / "labelled.jsonl"]))
-    earlier = {r["doc_id"]: r["split"] for r in map(json.loads, (first.path / "splits.jsonl").read_text().splitlines())}
+    earlier = _splits(first)
     # an assignment the splitter would not make: two documents of different splits swapped, one left out (new), one gone
     train_doc = next(d for d, s in sorted(earlier.items()) if s == "train")
     test_doc = next(d for d, s in sorted(earlier.items()) if s == "test")
@@ -75,7 +79,7 @@ def test_an_earlier_split_assignment_is_kept_and_only_new_documents_are_placed(t
     path.write_text("".join(json.dumps({"doc_id": d, "split": s}) + "\n" for d, s in pinned.items()))
 
     second = prepare_dataset(options(tmp_path / "b", [FIXTURES / "labelled.jsonl"], splits_from=str(path)))
-    now = {r["doc_id"]: r["split"] for r in map(json.loads, (second.path / "splits.jsonl").read_text().splitlines())}
+    now = _splits(second)
     assert {d: now[d] for d in pinned if d in now} == {d: s for d, s in pinned.items() if d in earlier}
     assert new_doc in now
     assert second.stats["splits_from"] == {
@@ -86,10 +90,6 @@ def test_an_earlier_split_assignment_is_kept_and_only_new_documents_are_placed(t
         "train_only_listed_elsewhere": 0,
     }
     assert second.stats["input_signature"] != first.stats["input_signature"], "a changed splits file means the data must be prepared again"
-
-
-def _splits(result) -> dict[str, str]:
-    return {r["doc_id"]: r["split"] for r in map(json.loads, (result.path / "splits.jsonl").read_text().splitlines())}
 
 
 def test_documents_of_a_train_only_origin_are_always_trained_on_and_leave_the_other_documents_where_they_were(tmp_path):
