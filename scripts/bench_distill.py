@@ -49,9 +49,9 @@ def _macro_f1(clf, rows) -> dict[str, float | list[float]]:
     from stance.evaluation.metrics import bootstrap_ci, fast_macro_f1
 
     sides = clf.sides
-    keep = [i for i, g in enumerate(rows.gold) if g in sides]
-    gold = np.array([sides.index(rows.gold[i]) for i in keep])
-    pred = clf.side_proba([rows.texts[i] for i in keep]).argmax(axis=1)
+    side_rows = rows.subset(np.array([g in sides for g in rows.gold]))
+    gold = side_rows.gold_ids(sides)
+    pred = clf.side_proba(side_rows.texts, side_rows.previous).argmax(axis=1)
     ci = bootstrap_ci(gold, pred, len(sides))["macro_f1"]
     return {"macro_f1": fast_macro_f1(gold, pred, len(sides)), "ci": ci, "n": len(gold)}
 
