@@ -31,6 +31,15 @@ def test_defaults_compose_with_bundled_corpus_and_three_labels():
     assert student.model.name_or_path.endswith("MiniLM-L6-v2") and student.distill.teacher.endswith("latest/model")
 
 
+def test_experiment_context_reads_the_sentence_before_at_the_rate_that_trains_with_it():
+    base, context = _compose(), _compose("experiment=context")
+    assert context.model.context == "previous" and context.model.context_tokens == 48 and base.model.context == "none"
+    # at the default's 6e-5, two of five runs with context never left their start (docs/results.md)
+    assert context.trainer.learning_rate == 4e-5 < base.trainer.learning_rate and context.name == "context"
+    assert {k: v for k, v in context.trainer.items() if k != "learning_rate"} == {k: v for k, v in base.trainer.items() if k != "learning_rate"}
+    assert context.data == base.data
+
+
 def test_typo_in_override_fails_at_composition():
     with pytest.raises(Exception) as err:
         _compose("trainer.epocs=3")
