@@ -455,6 +455,28 @@ def test_a_model_that_learned_nothing_is_not_published_and_latest_stays(tmp_path
     assert not (debug / "runs").exists() or not any((debug / "runs").iterdir()), "no run folder is published"
 
 
+def test_a_context_run_that_learned_nothing_is_pointed_at_the_rate_that_trains_with_context(
+    tmp_path, capsys, monkeypatch, tiny_model_dir, three_label_rows
+):
+    """With the sentence before, runs at the default's rate stalled (two of five); the fix names experiment=context's 4e-5."""
+    from stance.train import train
+
+    _leave_the_head_stuck(monkeypatch, [0.0, 0.0, 4.0])
+    cfg = cfg_for(
+        tmp_path,
+        f"data.inputs=[{three_label_rows}]",
+        f"model.name_or_path={tiny_model_dir}",
+        "debug=smoke",
+        "debug_run=null",
+        "model.context=previous",
+        "data.splits.train=0.5",
+        "data.splits.validation=0.3",
+        "data.splits.test=0.2",
+    )
+    line = run_stage(train, cfg, capsys)
+    assert "the model did not learn" in line and "experiment=context uses 4e-5" in line and "seed=" in line
+
+
 def test_a_debug_run_that_learned_nothing_is_still_published(tmp_path, monkeypatch, tiny_model_dir, three_label_rows):
     """`debug=smoke` checks the plumbing with six steps of a random model: learning nothing is expected there."""
     from stance.train import train
