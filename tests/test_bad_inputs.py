@@ -475,6 +475,10 @@ def test_a_context_run_that_learned_nothing_is_pointed_at_the_rate_that_trains_w
     )
     line = run_stage(train, cfg, capsys)
     assert "the model did not learn" in line and "experiment=context uses 4e-5" in line and "seed=" in line
+    # the message restates experiment/context.yaml's rate: the two must not drift apart
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        rate = compose(config_name=PRIMARY_CONFIG, overrides=["experiment=context"]).trainer.learning_rate
+    assert float(line.split("experiment=context uses ")[1].split(":")[0]) == rate
 
 
 def test_a_debug_run_that_learned_nothing_is_still_published(tmp_path, monkeypatch, tiny_model_dir, three_label_rows):
