@@ -42,16 +42,35 @@ def test_transfer_sentences_skip_held_out_documents_and_known_texts(tmp_path):
         {"doc_id": "test-doc", "text": "This sentence belongs to a test document."},
         {"doc_id": "train-doc", "text": "A sentence already in the train split."},
         {"doc_id": "train-doc", "text": "We are ready to talk at any time!"},
+        {"doc_id": "train-doc", "text": "Talks could begin next week."},
     ]
     source = tmp_path / "u.jsonl"
     source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     known = ["A sentence already in the train split."]
-    texts = transfer_sentences([str(source), str(FIXTURES / "articles")], held_out_docs={"test-doc"}, skip_texts=known)
+    pairs = transfer_sentences([str(source), str(FIXTURES / "articles")], held_out_docs={"test-doc"}, skip_texts=known)
+    texts = [text for text, _ in pairs]
     assert "We are ready to talk at any time." in texts
     assert not any("test document" in t or "already in the train" in t for t in texts)
     assert sum("ready to talk at any time" in t for t in texts) == 1, "normalised duplicates count once"
     assert len(texts) > 3, "article sentences are segmented in"
     assert len(transfer_sentences([str(source)], max_sentences=1, seed=3)) == 1
+
+
+def test_each_transfer_sentence_keeps_the_sentence_before_it_in_its_document(tmp_path):
+    rows = [
+        {"doc_id": "a", "text": "We are ready to talk at any time."},
+        {"doc_id": "b", "text": "The delegation arrived on Monday."},
+        {"doc_id": "a", "text": "A sentence already in the train split."},
+        {"doc_id": "a", "text": "Talks could begin next week."},
+    ]
+    source = tmp_path / "u.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    pairs = dict(transfer_sentences([str(source), str(FIXTURES / "articles")], skip_texts=["A sentence already in the train split."]))
+    assert pairs["We are ready to talk at any time."] == "", "the first sentence of a document has none"
+    assert pairs["The delegation arrived on Monday."] == "", "another document's sentence is not the one before"
+    assert pairs["Talks could begin next week."] == "A sentence already in the train split.", "a skipped sentence still comes before"
+    article = [(text, before) for text, before in transfer_sentences([str(FIXTURES / "articles")]) if before]
+    assert article, "sentences of a raw article after its first keep the one before them"
 
 
 def test_perturbed_copies_are_seeded_distinct_and_never_a_known_sentence():
@@ -61,10 +80,11 @@ def test_perturbed_copies_are_seeded_distinct_and_never_a_known_sentence():
         "No.",
     ]
     known = ["We will accept any preconditions for talks with the other side."]
-    copies = perturbed_copies(texts, 5, seed=1, skip_texts=known)
-    assert copies == perturbed_copies(texts, 5, seed=1, skip_texts=known)
-    assert copies != perturbed_copies(texts, 5, seed=2, skip_texts=known)
-    assert len(copies) == 10, "five of each sentence of four words or more; 'No.' is too short to perturb"
+    made = perturbed_copies(texts, 5, seed=1, skip_texts=known)
+    assert made == perturbed_copies(texts, 5, seed=1, skip_texts=known)
+    assert made != perturbed_copies(texts, 5, seed=2, skip_texts=known)
+    assert [source for source, _ in made] == [0] * 5 + [1] * 5, "five of each sentence of four words or more, each with its sentence's index"
+    copies = [copy for _, copy in made]
     assert len(set(copies)) == len(copies)
     assert not set(copies) & set(texts + known)
     assert perturbed_copies(texts, 0) == []
@@ -77,7 +97,7 @@ def test_teacher_logits_are_cached_per_teacher_and_sentences(tmp_path, monkeypat
     (teacher / "config.json").write_text("{}")
     calls: list[list[str]] = []
 
-    def score(texts: list[str]):
+    def score(texts: list[str], previous: list[str] | None):
         calls.append(list(texts))
         return {"logits": np.arange(2 * len(texts), dtype=np.float32).reshape(-1, 2), "features": np.ones((len(texts), 3))}
 
@@ -89,6 +109,10 @@ def test_teacher_logits_are_cached_per_teacher_and_sentences(tmp_path, monkeypat
     (teacher / "config.json").write_text('{"retrained": true}')
     cached_teacher_outputs(score, teacher, ["a", "b"])
     assert len(calls) == 3, "other sentences or a changed teacher are scored afresh"
+    cached_teacher_outputs(score, teacher, ["a", "b"], previous=["", "a"])
+    cached_teacher_outputs(score, teacher, ["a", "b"], previous=["", "z"])
+    cached_teacher_outputs(score, teacher, ["a", "b"], previous=["", "z"])
+    assert len(calls) == 5, "a context teacher's outputs are kept per sentence before, too"
 
 
 def test_a_student_trains_on_its_teachers_probabilities_and_names_it(smoke_config, tmp_path, capsys):
@@ -117,6 +141,43 @@ def test_a_student_trains_on_its_teachers_probabilities_and_names_it(smoke_confi
     from transformers import pipeline
 
     assert pipeline("text-classification", model=str(model_dir))("We are ready to talk.")[0]["label"] in ("conciliatory", "hardline", "neutral")
+
+
+def test_a_teacher_with_context_teaches_what_it_reads_after_the_sentence_before(smoke_config):
+    from stance.config import options
+    from stance.data.dataset import load_prepared
+    from stance.inference.classifier import StanceClassifier
+    from stance.modeling.distillation import teacher_outputs, teacher_signal
+    from stance.modeling.fine_tuning import transfer_split
+    from stance.modeling.loading import load_trained
+
+    teacher = train(smoke_config("model.context=previous"))
+    cfg = smoke_config(f"distill.teacher={teacher['model_dir']}", f"distill.unlabelled=[{FIXTURES / 'articles'}]", "distill.augment_copies=1")
+    data = options(cfg, "data")
+    dataset = load_prepared(data.prepared_dir)
+    labels = tuple(dataset["train"].features["label"].names)
+    signal = teacher_signal(
+        options(cfg, "distill"),
+        dataset,
+        labels,
+        columns=data.columns,
+        boilerplate_patterns=data.boilerplate_patterns,
+        min_chars=data.min_chars,
+        splits_file=data.prepared_dir / "splits.jsonl",
+    )
+    texts, previous = list(dataset["train"]["text"]), list(dataset["train"]["previous"])
+    assert sum(1 for p in previous if p) > len(previous) // 2
+    served = StanceClassifier.from_pretrained(teacher["model_dir"])
+    model, tokenizer, _ = load_trained(Path(teacher["model_dir"]))
+    alone = teacher_outputs(model, tokenizer, texts, features=False)["logits"]
+    # a tiny random model's logits differ by ~1e-4 between inputs, and by ~1e-7 for the same input batched otherwise
+    served_gap = np.abs(signal.train_logits - served.logits(texts, previous)).max()
+    alone_gap = np.abs(signal.train_logits - alone).max()
+    assert served_gap < alone_gap / 20, "the student learns the teacher as it is served: each sentence after the one before it, not alone"
+    assert len(signal.transfer_previous) == len(signal.transfer_texts) and any(signal.transfer_previous)
+    split = transfer_split(signal, with_previous=True)["transfer"]
+    assert list(split["previous"]) == signal.transfer_previous, "a student with context reads transfer sentences after theirs"
+    assert "previous" not in transfer_split(signal, with_previous=False)["transfer"].column_names
 
 
 def test_a_teacher_with_other_labels_is_refused(smoke_config):

@@ -27,8 +27,8 @@ def perturbed_copies(
     p_span: float = 0.25,
     min_words: int = 4,
     skip_texts: Collection[str] = (),
-) -> list[str]:
-    """Up to `copies` distinct perturbed copies of each sentence of at least `min_words` words, seeded.
+) -> list[tuple[int, str]]:
+    """Up to `copies` distinct perturbed copies of each sentence of at least `min_words` words, seeded, each as (index of its sentence, copy).
 
     Per word: dropped with `p_drop`, else replaced with `p_swap` by a word drawn from all the
     sentences' words (frequent words more often). Then, with `p_span`, only a contiguous span of
@@ -41,8 +41,8 @@ def perturbed_copies(
     words_of = [str(t).split() for t in texts]
     vocabulary = [w for words in words_of for w in words]
     seen = {dedup_key(str(t)) for t in texts} | {dedup_key(t) for t in skip_texts}
-    out: list[str] = []
-    for words in words_of:
+    out: list[tuple[int, str]] = []
+    for index, words in enumerate(words_of):
         if len(words) < min_words:
             continue
         made = 0
@@ -52,7 +52,7 @@ def perturbed_copies(
             if len(copy.split()) < 2 or key in seen:
                 continue
             seen.add(key)
-            out.append(copy)
+            out.append((index, copy))
             made += 1
             if made == copies:
                 break

@@ -25,18 +25,20 @@ def transfer_sentences(
     min_chars: int = 2,
     max_sentences: int | None = None,
     seed: int = 0,
-) -> list[str]:
-    """Distinct sentences of `inputs` (labels ignored), minus held-out documents and texts; a seeded sample if capped.
+) -> list[tuple[str, str]]:
+    """Distinct sentences of `inputs` (labels ignored), each with the sentence before it in its document ("" if none).
 
-    `skip_texts` (held-out sentences, and sentences already in the train split) are compared after
-    `dedup_key` normalisation, like de-duplication in prepare.
+    Held-out documents and texts are left out; a seeded sample is taken if capped. `skip_texts`
+    (held-out sentences, and sentences already in the train split) are compared after `dedup_key`
+    normalisation, like de-duplication in prepare. The sentence before is what a teacher or student
+    trained with context (`model.context=previous`) reads first.
     """
     columns = Columns(text=(columns or Columns()).text, label="", doc_id=(columns or Columns()).doc_id)
     boilerplate = BoilerplateFilter(boilerplate_patterns)
     blocked = {dedup_key(t) for t in skip_texts}
     held_docs = set(held_out_docs)
     seen: set[str] = set()
-    out: list[str] = []
+    out: list[tuple[str, str]] = []
     for raw in read_sentences(inputs, columns, exclude=exclude, boilerplate=boilerplate):
         if raw.doc_id in held_docs:
             continue
@@ -45,7 +47,7 @@ def transfer_sentences(
         if len(text) < min_chars or key in blocked or key in seen:
             continue
         seen.add(key)
-        out.append(text)
+        out.append((text, normalise_text(str(raw.previous or ""))))
     if max_sentences is not None and len(out) > max_sentences:
         out = random.Random(seed).sample(out, max_sentences)
     return out

@@ -73,6 +73,7 @@ class Distillation:
     train_logits: np.ndarray
     transfer_texts: list[str]
     transfer_logits: np.ndarray
+    transfer_previous: list[str] = field(default_factory=list)  # each transfer sentence's sentence before ("" if none), for a student with context
     alpha: float = 0.5
     temperature: float = 2.0
     train_features: np.ndarray | None = None
@@ -86,16 +87,28 @@ class Distillation:
 
 
 def teacher_outputs(
-    model: Any, tokenizer: Any, texts: Sequence[str], *, features: bool, batch_size: int = 64, max_length: int = 128
+    model: Any,
+    tokenizer: Any,
+    texts: Sequence[str],
+    *,
+    features: bool,
+    batch_size: int = 64,
+    max_length: int = 128,
+    previous: Sequence[str] | None = None,
+    context_tokens: int = 0,
 ) -> dict[str, np.ndarray]:
-    """The teacher's raw logits and, with `features`, its mean-pooled L2-normalised last hidden states, in input order."""
+    """The teacher's raw logits and, with `features`, its mean-pooled L2-normalised last hidden states, in input order.
+
+    A teacher trained with context (`context_tokens` > 0) reads each text after its `previous`
+    sentence, as it was trained and as `StanceClassifier` serves it.
+    """
     import torch
     from tqdm.auto import tqdm
 
     logits = np.zeros((len(texts), model.config.num_labels), dtype=np.float32)
     pooled = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32) if features else None
     with torch.inference_mode(), tqdm(total=len(texts), desc="teacher", unit="sentence", disable=None, leave=False) as bar:
-        for index, batch in length_sorted_batches(tokenizer, texts, batch_size, max_length):
+        for index, batch in length_sorted_batches(tokenizer, texts, batch_size, max_length, previous, context_tokens):
             inputs = {k: torch.from_numpy(v) for k, v in batch.items()}
             out = model(**inputs, output_hidden_states=features)
             logits[index] = out.logits.float().numpy()
@@ -113,24 +126,31 @@ def mean_pooled(hidden: Any, attention_mask: Any) -> Any:
 
 
 def cached_teacher_outputs(
-    score: Callable[[list[str]], dict[str, np.ndarray]], teacher_dir: Path, texts: Sequence[str], tag: str = "logits"
+    score: Callable[[list[str], list[str] | None], dict[str, np.ndarray]],
+    teacher_dir: Path,
+    texts: Sequence[str],
+    tag: str = "logits",
+    previous: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
-    """`score(texts)`, kept in `$STANCE_CACHE` under the teacher's files, `tag` and the exact texts.
+    """`score(texts, previous)`, kept in `$STANCE_CACHE` under the teacher's files, `tag`, the exact texts and their previous sentences.
 
     Scoring thousands of sentences with a base-size teacher takes minutes on a CPU; a rerun that
     changes only the student's settings finds the same outputs. Any change to the teacher's files
-    (size or modification time) or to the sentences is a new entry.
+    (size or modification time), to the sentences or to the sentences before them is a new entry.
     """
     texts = [str(t) for t in texts]
+    previous = None if previous is None else [str(p) for p in previous]
     key = hashlib.sha256(f"{teacher_dir.resolve()}\0{tag}".encode())
     for path in sorted(p for p in teacher_dir.iterdir() if p.is_file()):
         stat = path.stat()
         key.update(f"\0{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
     for text in texts:
         key.update(b"\0" + text.encode())
+    for before in previous or []:
+        key.update(b"\1" + before.encode())
 
     def build(tmp: Path) -> None:
-        for name, array in score(texts).items():
+        for name, array in score(texts, previous).items():
             np.save(tmp / f"{name}.npy", array)
 
     folder = cached_folder(f"teacher-{tag}-{key.hexdigest()[:24]}", build)
@@ -200,7 +220,10 @@ def teacher_signal(
 
     `splits_file` is the prepared data's document-to-split assignment: no sentence of a validation
     or test document, and none equal to a held-out sentence (`held_out_texts`, e.g. the development
-    set), reaches the student.
+    set), reaches the student. A teacher trained with context (its `stance.json`) reads every
+    sentence after the one before it in its document (a perturbed copy: its original's), as it was
+    trained; read alone, such a teacher agreed with itself on only 89% of the validation rows
+    (docs/results.md).
     """
     from stance.data.augmentation import perturbed_copies
     from stance.data.transfer import transfer_sentences
@@ -219,7 +242,7 @@ def teacher_signal(
     assignment = [json.loads(line) for line in splits_file.read_text(encoding="utf-8").splitlines() if line.strip()]
     held_docs = {a["doc_id"] for a in assignment if a["split"] != "train"}
     skip = [t for split in dataset for t in dataset[split]["text"] if split != "unlabelled"] + list(held_out_texts)
-    texts = transfer_sentences(
+    transfer = transfer_sentences(
         list(opts.unlabelled),
         held_out_docs=held_docs,
         skip_texts=skip,
@@ -230,33 +253,51 @@ def teacher_signal(
         seed=seed,
     )
     train_texts = list(dataset["train"]["text"])
-    copies = perturbed_copies(train_texts, opts.augment_copies, seed=seed, skip_texts=skip + texts)
-    texts += copies
+    train_previous = list(dataset["train"]["previous"]) if "previous" in dataset["train"].column_names else [""] * len(train_texts)
+    copies = perturbed_copies(train_texts, opts.augment_copies, seed=seed, skip_texts=skip + [t for t, _ in transfer])
+    transfer += [(copy, train_previous[source]) for source, copy in copies]
+    texts, transfer_previous = [t for t, _ in transfer], [p for _, p in transfer]
+    settings = read_settings(teacher_dir)
+    teacher_context = int(settings.get("context_tokens") or 0) if settings.get("context") == "previous" else 0
     print(
         f"distilling from {opts.teacher}: the teacher scores {len(train_texts)} training sentences, "
         f"{len(texts) - len(copies)} unlabelled sentences and {len(copies)} perturbed copies"
+        + (f", each after the sentence before it (the teacher was trained with {teacher_context} tokens of context)" if teacher_context else "")
     )
     features = opts.feature_weight > 0
-    teacher_max_length = read_settings(teacher_dir).get("max_length") or max_length
+    teacher_max_length = settings.get("max_length") or max_length
 
-    def score(batch: list[str]) -> dict[str, Any]:
-        return teacher_outputs(model, tokenizer, batch, features=features, batch_size=opts.batch_size, max_length=teacher_max_length)
+    def score(batch: list[str], previous: list[str] | None) -> dict[str, Any]:
+        return teacher_outputs(
+            model,
+            tokenizer,
+            batch,
+            features=features,
+            batch_size=opts.batch_size,
+            max_length=teacher_max_length,
+            previous=previous,
+            context_tokens=teacher_context,
+        )
 
     everything = train_texts + texts
+    before = train_previous + transfer_previous if teacher_context else None  # None: a teacher without context, and its cache entries, as before
     tag = "logits+features" if features else "logits"
-    out = cached_teacher_outputs(score, teacher_dir, everything, tag) if opts.cache else score(everything)
+    out = cached_teacher_outputs(score, teacher_dir, everything, tag, before) if opts.cache else score(everything, before)
     n = len(train_texts)
     return Distillation(
         train_logits=out["logits"][:n],
         transfer_texts=texts,
         transfer_logits=out["logits"][n:],
+        transfer_previous=transfer_previous,
         alpha=opts.alpha,
         temperature=opts.temperature,
         train_features=out["features"][:n] if features else None,
         transfer_features=out["features"][n:] if features else None,
         feature_weight=opts.feature_weight,
         recipe=(
-            f"alpha {opts.alpha}, temperature {opts.temperature}, over {n:,} training sentences, {len(texts) - len(copies):,} unlabelled "
+            f"alpha {opts.alpha}, temperature {opts.temperature}"
+            + (", a teacher with context reading each sentence after the one before it" if teacher_context else "")
+            + f", over {n:,} training sentences, {len(texts) - len(copies):,} unlabelled "
             f"sentences and {len(copies):,} perturbed copies" + (f", sentence vectors matched at weight {opts.feature_weight}" if features else "")
         ),
     )

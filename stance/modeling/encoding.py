@@ -1,7 +1,7 @@
 """How a sentence (and, for context models, the sentence before it) becomes token ids; batching and pooling for encoders.
 
 Training, inference and annotation encode through `encode`, so a model sees the same input when it
-is trained and when it scores (the distillation teacher scores each sentence alone). With context,
+is trained, when it scores, and when it teaches a student (`stance.modeling.distillation`). With context,
 the input is a pair: the previous sentence of the same document first, cut to its last
 `context_tokens` tokens (the words nearest the sentence), then the sentence itself, which keeps the
 rest of the `max_length` budget.

@@ -174,6 +174,16 @@ def tokenize_splits(dataset: Any, tokenizer: Any, max_length: int, context_token
     ).rename_column("label", "labels")
 
 
+def transfer_split(distill: Distillation, with_previous: bool) -> Any:
+    """The teacher-labelled transfer sentences as a `transfer` split (gold label IGNORE); with `with_previous`, each one's sentence before."""
+    from datasets import Dataset, DatasetDict
+
+    columns: dict[str, list[Any]] = {"text": list(distill.transfer_texts), "label": [IGNORE] * len(distill.transfer_texts)}
+    if with_previous:
+        columns["previous"] = list(distill.transfer_previous) or [""] * len(distill.transfer_texts)
+    return DatasetDict({"transfer": Dataset.from_dict(columns)})
+
+
 def last_checkpoint(checkpoint_dir: Path) -> str | None:
     """The newest checkpoint that was written completely, or None.
 
@@ -290,11 +300,7 @@ def fine_tune(
     freeze_lower_layers(model, opts.freeze_embeddings, opts.freeze_layers)
     encoded = tokenize_splits(dataset, tokenizer, max_length, context_tokens)
     if distill is not None:
-        from datasets import Dataset, DatasetDict
-
-        texts = distill.transfer_texts
-        unlabelled = DatasetDict({"transfer": Dataset.from_dict({"text": texts, "label": [IGNORE] * len(texts)})})
-        transfer = tokenize_splits(unlabelled, tokenizer, max_length, context_tokens)
+        transfer = tokenize_splits(transfer_split(distill, with_previous=context_tokens > 0), tokenizer, max_length, context_tokens)
         encoded["train"] = add_transfer_rows(encoded["train"], transfer["transfer"], distill)
         if distill.feature_weight > 0:
             # trained with the student and dropped before it is returned: the saved model stays a plain classifier
