@@ -36,16 +36,19 @@ def test_the_feature_loss_is_zero_for_the_teachers_own_vectors_and_grows_with_th
     assert torch.allclose(pooled, torch.tensor([[0.7071, 0.7071]]), atol=1e-4), "padding is left out of the mean"
 
 
+def _jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
 def test_transfer_sentences_skip_held_out_documents_and_known_texts(tmp_path):
     rows = [
         {"doc_id": "train-doc", "text": "We are ready to talk at any time."},
         {"doc_id": "test-doc", "text": "This sentence belongs to a test document."},
         {"doc_id": "train-doc", "text": "A sentence already in the train split."},
         {"doc_id": "train-doc", "text": "We are ready to talk at any time!"},
-        {"doc_id": "train-doc", "text": "Talks could begin next week."},
     ]
-    source = tmp_path / "u.jsonl"
-    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    source = _jsonl(tmp_path / "u.jsonl", rows)
     known = ["A sentence already in the train split."]
     pairs = transfer_sentences([str(source), str(FIXTURES / "articles")], held_out_docs={"test-doc"}, skip_texts=known)
     texts = [text for text, _ in pairs]
@@ -63,8 +66,7 @@ def test_each_transfer_sentence_keeps_the_sentence_before_it_in_its_document(tmp
         {"doc_id": "a", "text": "A sentence already in the train split."},
         {"doc_id": "a", "text": "Talks could begin next week."},
     ]
-    source = tmp_path / "u.jsonl"
-    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    source = _jsonl(tmp_path / "u.jsonl", rows)
     pairs = dict(transfer_sentences([str(source), str(FIXTURES / "articles")], skip_texts=["A sentence already in the train split."]))
     assert pairs["We are ready to talk at any time."] == "", "the first sentence of a document has none"
     assert pairs["The delegation arrived on Monday."] == "", "another document's sentence is not the one before"
