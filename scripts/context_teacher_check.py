@@ -20,15 +20,10 @@ import numpy as np
 from sklearn.metrics import f1_score
 
 
-def softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
-    z = logits / temperature
-    z = np.exp(z - z.max(axis=1, keepdims=True))
-    return z / z.sum(axis=1, keepdims=True)
-
-
 def main() -> None:
     from stance.data.dataset import load_prepared
     from stance.inference.classifier import StanceClassifier
+    from stance.modeling.calibration import scaled_probabilities
     from stance.modeling.distillation import teacher_outputs
     from stance.modeling.loading import load_trained
 
@@ -51,10 +46,10 @@ def main() -> None:
         "alone (single segment)": teacher_outputs(model, tokenizer, texts, features=False, max_length=served.max_length)["logits"],
     }
     reference = readings["after the sentence before (served)"]
-    p = softmax(reference, args.temperature)
+    p = scaled_probabilities(reference, args.temperature)
     figures = {"rows": len(texts), "rows_with_a_sentence_before": sum(1 for b in previous if b)}
     for name, logits in readings.items():
-        q = softmax(logits, args.temperature)
+        q = scaled_probabilities(logits, args.temperature)
         figures[name] = {
             "macro_f1": round(float(f1_score(gold, logits.argmax(axis=1), average="macro")), 3),
             "label_changed": round(float((logits.argmax(axis=1) != reference.argmax(axis=1)).mean()), 3),
