@@ -145,28 +145,24 @@ def test_a_student_trains_on_its_teachers_probabilities_and_names_it(smoke_confi
     assert pipeline("text-classification", model=str(model_dir))("We are ready to talk.")[0]["label"] in ("conciliatory", "hardline", "neutral")
 
 
-def test_a_teacher_with_context_teaches_what_it_reads_after_the_sentence_before(smoke_config):
+def test_a_teacher_with_context_teaches_what_it_reads_after_the_sentence_before(smoke_config, monkeypatch):
     from stance.config import options
     from stance.data.dataset import load_prepared
     from stance.inference.classifier import StanceClassifier
-    from stance.modeling.distillation import teacher_outputs, teacher_signal
+    from stance.modeling import distillation
+    from stance.modeling.distillation import teacher_outputs
     from stance.modeling.fine_tuning import transfer_split
     from stance.modeling.loading import load_trained
 
     teacher = train(smoke_config("model.context=previous"))
+    # the student is trained by the command itself; the signal it was taught with is kept as training made it
+    signals = []
+    make_signal = distillation.teacher_signal
+    monkeypatch.setattr(distillation, "teacher_signal", lambda *args, **kwargs: signals.append(make_signal(*args, **kwargs)) or signals[-1])
     cfg = smoke_config(f"distill.teacher={teacher['model_dir']}", f"distill.unlabelled=[{FIXTURES / 'articles'}]", "distill.augment_copies=1")
-    data = options(cfg, "data")
-    dataset = load_prepared(data.prepared_dir)
-    labels = tuple(dataset["train"].features["label"].names)
-    signal = teacher_signal(
-        options(cfg, "distill"),
-        dataset,
-        labels,
-        columns=data.columns,
-        boilerplate_patterns=data.boilerplate_patterns,
-        min_chars=data.min_chars,
-        splits_file=data.prepared_dir / "splits.jsonl",
-    )
+    train(cfg)
+    (signal,) = signals
+    dataset = load_prepared(options(cfg, "data").prepared_dir)
     texts, previous = list(dataset["train"]["text"]), list(dataset["train"]["previous"])
     assert sum(1 for p in previous if p) > len(previous) // 2
     served = StanceClassifier.from_pretrained(teacher["model_dir"])
