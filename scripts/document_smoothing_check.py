@@ -28,9 +28,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import f1_score
 
-from stance.data.labels import THREE_WAY, index_of
+from stance.data.labels import THREE_WAY
 from stance.modeling.calibration import fit_no_side_threshold
 
 STRENGTHS = np.round(np.arange(0.0, 1.001, 0.1), 2)
@@ -92,21 +91,18 @@ def decide(proba: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def scores(gold: np.ndarray, predicted: np.ndarray, proba: np.ndarray, doc_ids: Sequence[str]) -> dict[str, float]:
-    """Three-way macro-F1, no-side sentences given a side, sides taken as no side, and the document index MAE."""
-    neutral = gold == THREE_WAY.index("neutral")
+    """Three-way macro-F1, no-side sentences given a side, sides taken as no side, and the document index MAE, as the yardstick scores them."""
+    from stance.evaluation.running import document_figures, sentence_figures
+
+    figures = sentence_figures(gold, predicted, seed=0, resamples=100, level=0.95)
     confidence = proba[np.arange(len(predicted)), predicted]
-    errors = []
-    for doc in dict.fromkeys(doc_ids):
-        rows = [i for i, d in enumerate(doc_ids) if d == doc]
-        target = index_of([THREE_WAY[gold[i]] for i in rows])
-        if target is not None:
-            errors.append(abs(target - (index_of([THREE_WAY[predicted[i]] for i in rows], [confidence[i] for i in rows]) or 0.0)))
+    documents = document_figures(doc_ids, [THREE_WAY[g] for g in gold], [THREE_WAY[p] for p in predicted], list(confidence))
     return {
-        "three_way_macro_f1": round(float(f1_score(gold, predicted, average="macro")), 4),
-        "no_side_given_a_side": round(float(np.mean(predicted[neutral] != THREE_WAY.index("neutral"))), 4),
-        "side_taken_as_no_side": round(float(np.mean(predicted[~neutral] == THREE_WAY.index("neutral"))), 4),
-        "doc_index_mae": round(float(np.mean(errors)), 4),
-        "documents": len(errors),
+        "three_way_macro_f1": round(float(figures["macro_f1"]), 4),
+        "no_side_given_a_side": round(float(figures["no_side_given_a_side"]), 4),
+        "side_taken_as_no_side": round(float(figures["side_taken_as_no_side"]), 4),
+        "doc_index_mae": round(float(documents["doc_index_mae"]), 4),
+        "documents": documents["documents"],
     }
 
 

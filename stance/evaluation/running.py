@@ -14,6 +14,7 @@ import csv
 import io
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,13 +75,13 @@ def evaluate_running(
     decided = ["neutral" if is_news_line(t) else p.label for t, p in zip(running.texts, predictions)]
     pred_ids = np.array([THREE_WAY.index(d) if d in THREE_WAY else 2 for d in decided])
     gold_ids = np.array([THREE_WAY.index(g) for g in running.gold])
-    out = _scores(gold_ids, pred_ids, seed, resamples, level)
-    docs = _documents(running, decided, [p.confidence for p in predictions])
+    out = sentence_figures(gold_ids, pred_ids, seed, resamples, level)
+    docs = document_figures(running.doc_ids, running.gold, decided, [p.confidence for p in predictions], running.origins)
     out.update(docs)
     out["parts"] = {}
     for part in sorted(set(running.origins)):
         mask = np.array([o == part for o in running.origins])
-        sub = _scores(gold_ids[mask], pred_ids[mask], seed, resamples, level)
+        sub = sentence_figures(gold_ids[mask], pred_ids[mask], seed, resamples, level)
         part_docs = {d: v for d, v in docs["per_document"].items() if v["origin"] == part}
         errors = [v["error"] for v in part_docs.values() if v["error"] is not None]
         sub["doc_index_mae"] = float(np.mean(errors)) if errors else None
@@ -91,7 +92,8 @@ def evaluate_running(
     return out
 
 
-def _scores(gold: np.ndarray, pred: np.ndarray, seed: int, resamples: int, level: float) -> dict[str, Any]:
+def sentence_figures(gold: np.ndarray, pred: np.ndarray, seed: int, resamples: int, level: float) -> dict[str, Any]:
+    """Three-way macro-F1 (with its interval), accuracy, the no-side shares and the confusion matrix of label ids (THREE_WAY order)."""
     neutral = gold == 2
     macro_f1, macro_f1_ci = three_way_scores(gold, pred, resamples, level, seed)
     return {
@@ -107,20 +109,23 @@ def _scores(gold: np.ndarray, pred: np.ndarray, seed: int, resamples: int, level
     }
 
 
-def _documents(running: RunningText, decided: list[str], confidence: list[float]) -> dict[str, Any]:
+def document_figures(
+    doc_ids: Sequence[str], gold: Sequence[str], decided: Sequence[str], confidence: Sequence[float], origins: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """Each document's gold and predicted stance index, and their mean absolute error (see `evaluate_running`)."""
     members: dict[str, list[int]] = defaultdict(list)
-    for i, doc in enumerate(running.doc_ids):
+    for i, doc in enumerate(doc_ids):
         members[doc].append(i)
     per_document = {}
     for doc, index in members.items():
-        gold = index_of([running.gold[i] for i in index])
+        target = index_of([gold[i] for i in index])
         predicted = index_of([decided[i] for i in index], [confidence[i] for i in index])
         per_document[doc] = {
-            "origin": running.origins[index[0]],
+            "origin": origins[index[0]] if origins is not None else "",
             "sentences": len(index),
-            "gold_index": gold,
+            "gold_index": target,
             "predicted_index": predicted,
-            "error": None if gold is None else abs(gold - (predicted or 0.0)),
+            "error": None if target is None else abs(target - (predicted or 0.0)),
         }
     errors = [v["error"] for v in per_document.values() if v["error"] is not None]
     return {"doc_index_mae": float(np.mean(errors)) if errors else None, "documents": len(errors), "per_document": per_document}
