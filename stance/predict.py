@@ -9,6 +9,7 @@ cat sentences.txt | stance-predict predict.input=-                       # stdin
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from stance.errors import StanceError
 
 def predict(cfg: DictConfig) -> dict[str, Any]:
     """Score `cfg.predict.input` with `cfg.model_dir`; return the records written and where."""
+    from stance.data.cleaning import removed_summary
     from stance.inference.classifier import StanceClassifier
     from stance.inference.scoring import read_inputs, render, score
     from stance.runs.atomic import atomic_write_text
@@ -53,9 +55,12 @@ def predict(cfg: DictConfig) -> dict[str, Any]:
     if p.output:
         atomic_write_text(p.output, text)
         sentences = sum(r["type"] == "sentence" for r in records)
-        print(f"{sentences} sentences, {len(inputs.articles)} articles -> {p.output}", file=sys.stderr)
+        print(f"{sentences} sentence(s), {len(inputs.articles)} article(s) -> {p.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+    removed: Counter[str] = sum((Counter(r["removed"]) for r in records if r["type"] == "document"), Counter())
+    if removed:
+        print(f"stance: note: cleaning took out of the articles (not scored): {removed_summary(removed)}", file=sys.stderr)
     announce_model(cfg.model_dir)
     return {"records": records, "output": p.output}
 
@@ -89,6 +94,7 @@ def _predict_on_ray(cfg: DictConfig, p: Any) -> dict[str, Any]:
         "kept": result.skipped_done,
         "sentences": result.sentences,
         "failed": result.failed,
+        "removed": dict(result.removed),
     }
 
 

@@ -12,6 +12,7 @@ from stance.config import options
 
 def prepare(cfg: DictConfig) -> dict[str, Any]:
     """Prepare `cfg.data`; return the output folder and the statistics written to stats.json."""
+    from stance.data.cleaning import removed_summary
     from stance.data.dataset import prepare_dataset
 
     result = prepare_dataset(options(cfg, "data"))
@@ -33,7 +34,7 @@ def prepare(cfg: DictConfig) -> dict[str, Any]:
     if stats["dropped"]:
         print("    dropped: " + ", ".join(f"{k} {v}" for k, v in stats["dropped"].items()))
     if stats.get("article_cleaning"):
-        print("    cleaned: " + ", ".join(f"{k} {v}" for k, v in stats["article_cleaning"].items()) + " (raw articles)")
+        print(f"    cleaned: {removed_summary(stats['article_cleaning'])} (raw articles)")
     if stats["conflicting_sentences"]:
         print(f"   conflicts: {stats['conflicting_sentences']} sentences had two labels and were dropped (see conflicts.csv)")
     print(f"saved to {result.path}")

@@ -68,7 +68,7 @@ def test_selection_picks_uncertain_sentences_from_different_clusters():
     assert margins(np.array([[0.5, 0.5], [0.9, 0.1]])).tolist() == pytest.approx([0.0, 0.8])
 
 
-def test_the_loop_select_label_import_train_select_again(tmp_path, tiny_model_dir):
+def test_the_loop_select_label_import_train_select_again(tmp_path, tiny_model_dir, capsys):
     articles = tmp_path / "articles"
     shutil.copytree(FIXTURES / "articles", articles)
     # round 1: no model yet -> a diverse seed sample embedded by the base encoder
@@ -83,6 +83,8 @@ def test_the_loop_select_label_import_train_select_again(tmp_path, tiny_model_di
         )
     )
     tasks = Path(seed["csv"])
+    # the fixture articles' web lines, byline and dateline are never offered as tasks, and that is said
+    assert "(never offered as tasks): 8 web boilerplate line(s) removed; 1 dateline(s)" in capsys.readouterr().err
     header = tasks.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
     assert header == ["id", "text", "before", "after", "doc_id", "source", "model_guess", "model_confidence", "label"]
     ls = json.loads(Path(seed["labelstudio"]).read_text())

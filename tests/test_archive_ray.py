@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -91,6 +92,8 @@ def test_ray_gives_the_labels_of_local_scoring_with_the_input_columns(scored, mo
     expected = {(r["doc_id"], r["text"]): r["label"] for r in local_articles + local_table if r["type"] == "sentence"}
     got = {(d, t): label for d, t, label in zip(parts["doc_id"], parts["text"], parts["label"])}
     assert got == expected, "the same sentences, the same labels"
+    removed = sum((Counter(r["removed"]) for r in local_articles if r["type"] == "document"), Counter())
+    assert result["removed"] == dict(removed) and removed["boilerplate"] == 8, "what cleaning took out is counted as locally"
     table = parts[parts["source"] == "statements.csv"]
     assert set(table["date"]) == {"2024-03-01"} and "input_label" in table, "the input's columns pass through, a clashing one renamed"
     assert {"confidence", "p_conciliatory", "p_hardline", "p_neutral", "sentence_index"} <= set(parts.columns)

@@ -110,6 +110,17 @@ def test_an_article_txt_is_cleaned_segmented_and_summarised(model_dir, tmp_path,
     assert len(sentences) > 3 and not any("Advertisement" in r["text"] for r in sentences)
 
 
+def test_what_cleaning_takes_out_of_an_article_is_reported_not_silent(model_dir, tmp_path, capsys):
+    result = predict(
+        config(f"model_dir={model_dir}", f"predict.input={FIXTURES / 'articles' / 'wire_talks.txt'}", f"predict.output={tmp_path / 'o.jsonl'}")
+    )
+    # the byline, six web lines (read time, advertisement, newsletter, photo credit, share, copyright) and the dateline
+    assert result["records"][-1]["removed"] == {"boilerplate": 6, "dateline_or_credit_cut": 1, "news_line": 1}
+    err = capsys.readouterr().err
+    assert "cleaning took out of the articles (not scored): 6 web boilerplate line(s) removed; 1 dateline(s) or credit(s) cut" in err
+    assert "1 news line(s) removed (datelines, bylines, credits, ...)" in err
+
+
 def test_a_sentence_over_the_max_length_warns_how_much_was_cut(model_dir):
     from stance import StanceClassifier
     from stance.inference.classifier import TruncationWarning

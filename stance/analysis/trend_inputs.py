@@ -108,14 +108,15 @@ class DateReader:
 
 
 def read_trend_inputs(
-    inputs: Sequence[str], columns: TrendColumns, manifest: str | None = None, dates: DateReader | None = None
+    inputs: Sequence[str], columns: TrendColumns, manifest: str | None = None, dates: DateReader | None = None, boilerplate: Any = None
 ) -> tuple[list[TrendRow], list[str]]:
     """Every sentence of `inputs` with its document, actor, counterpart and date (and label, when already scored).
 
     Raw articles take their actor and date from the manifest; tables (and stance-predict outputs,
     partitioned Parquet folders included) from their own columns or, with a manifest, by document.
     Every date that does not parse is reported at once. Also returns the raw articles skipped
-    because the manifest has no row for them.
+    because the manifest has no row for them. Raw articles are cleaned by `boilerplate` (a
+    `BoilerplateFilter`, which counts what it removes; a fresh one when None).
     """
     from stance.data.readers import Columns, read_sentences
 
@@ -157,7 +158,7 @@ def read_trend_inputs(
             )
         if not article:
             _check_table_columns(path, columns, manifest_rows is not None)
-        for raw in read_sentences([str(path)], reader_columns, column_keys={"text": "trend.columns.text"}):
+        for raw in read_sentences([str(path)], reader_columns, boilerplate=boilerplate, column_keys={"text": "trend.columns.text"}):
             record = raw.record
             if record.get("type") not in (None, "sentence"):
                 continue  # a stance-predict output: its document records are not sentences

@@ -30,11 +30,14 @@ def read_pool(
     inputs: Sequence[str],
     columns: Columns,
     exclude: Sequence[str] = ("labels.csv", "*.md"),
-    boilerplate_patterns: Sequence[str] = (),
+    boilerplate: BoilerplateFilter | None = None,
     min_chars: int = 2,
 ) -> list[Candidate]:
-    """Every distinct sentence of `inputs` (cleaned and segmented like stance-prepare; labels, if any, ignored)."""
-    boilerplate = BoilerplateFilter(boilerplate_patterns)
+    """Every distinct sentence of `inputs` (cleaned and segmented like stance-prepare; labels, if any, ignored).
+
+    `boilerplate` cleans raw articles and counts what it removes (a fresh default one when None).
+    """
+    boilerplate = boilerplate or BoilerplateFilter()
     unlabelled = Columns(text=columns.text, label="", doc_id=columns.doc_id, previous=columns.previous)
     by_doc: dict[tuple[str, str], list[str]] = {}
     for raw in read_sentences(inputs, unlabelled, exclude=exclude, boilerplate=boilerplate):

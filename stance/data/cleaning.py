@@ -6,8 +6,9 @@ video credits, "Reporting by ...; Editing by ...", "Updated: ...", "Related: ...
 Such lines take no side, yet a classifier that must name a side gives them one, and then they vote in
 the document's stance. A dateline that opens the first sentence ("MOSCOW, Feb 9 (Reuters) - Russia
 said ...") and an inline credit ("(Photo: AFP)") are cut from the sentence, which is kept. Every
-removal is counted by kind (`BoilerplateFilter.removed`): `stance-prepare` prints the counts and keeps them
-in `stats.json` (`article_cleaning`).
+removal is counted by kind (`BoilerplateFilter.removed`) and reported (`removed_summary`): `stance-prepare`
+prints the counts and keeps them in `stats.json` (`article_cleaning`); `stance-predict`, `stance-trend` and
+`stance-annotate select` print them, and `predict_document` returns them with the document.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 _PAGE_CONTROL = r"(?:accept all|reject all|manage preferences|copy link|save article|gift article)"
 
@@ -169,6 +170,19 @@ class BoilerplateFilter:
             else:
                 paragraphs.append(line)
         return [p for p in paragraphs if p]
+
+
+# what each kind of `BoilerplateFilter.removed` counts, as the commands print it after the count
+REMOVAL_KINDS = {
+    "boilerplate": "web boilerplate line(s) removed",
+    "news_line": "news line(s) removed (datelines, bylines, credits, ...)",
+    "dateline_or_credit_cut": "dateline(s) or credit(s) cut from a sentence",
+}
+
+
+def removed_summary(removed: Mapping[str, int]) -> str:
+    """'2 news line(s) removed (datelines, bylines, credits, ...); 1 web boilerplate line(s) removed': what cleaning took out ("" if nothing)."""
+    return "; ".join(f"{count} {REMOVAL_KINDS.get(kind, kind)}" for kind, count in sorted(removed.items()) if count)
 
 
 def _is_wrapped_continuation(previous: str, line: str) -> bool:

@@ -26,11 +26,13 @@ import os
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stance.data.cleaning import removed_summary
 from stance.data.readers import RAW_SUFFIXES, TABLE_SUFFIXES
 from stance.errors import StanceError
 from stance.inference.scoring import ON_ERROR, RayOptions, input_files, pass_through
@@ -63,16 +65,21 @@ def _key(paths: Sequence[str]) -> str:
 
 
 def read_unit(unit: dict[str, Any], text_column: str) -> dict[str, Any]:
-    """The unit's sentences as JSON rows, read like local scoring; a file that cannot be read is returned as the error."""
+    """The unit's sentences as JSON rows, read like local scoring; a file that cannot be read is returned as the error.
+
+    `removed` (JSON) counts what cleaning took out of its raw articles, by kind, for the run's report.
+    """
+    from stance.data.cleaning import BoilerplateFilter
     from stance.data.readers import Columns, read_sentences
 
     rows: list[dict[str, Any]] = []
+    cleaning = BoilerplateFilter()
     columns = Columns(text=text_column, label="")
     path = unit["files"][0]
     try:
         for path in unit["files"]:
             position: dict[str, int] = {}
-            for raw in read_sentences([path], columns, column_keys={"text": "predict.text_column"}):
+            for raw in read_sentences([path], columns, boilerplate=cleaning, column_keys={"text": "predict.text_column"}):
                 if not isinstance(raw.text, str) or not raw.text.strip():
                     raise StanceError(f"field '{text_column}' is empty", where=f"{path} row {raw.row}", fix="fill it in or delete the row")
                 passed, _ = pass_through(raw.record, text_column, written=("sentence_index", "source"))
@@ -88,10 +95,10 @@ def read_unit(unit: dict[str, Any], text_column: str) -> dict[str, Any]:
                     }
                 )
     except StanceError as err:
-        return {"key": unit["key"], "rows": "[]", "error": str(err)}
+        return {"key": unit["key"], "rows": "[]", "error": str(err), "removed": "{}"}
     except Exception as err:  # a corrupt file fails in many ways; the run reports it by name
-        return {"key": unit["key"], "rows": "[]", "error": f"{path}: cannot be read ({type(err).__name__}: {str(err)[:160]})"}
-    return {"key": unit["key"], "rows": json.dumps(rows, ensure_ascii=False, default=str), "error": ""}
+        return {"key": unit["key"], "rows": "[]", "error": f"{path}: cannot be read ({type(err).__name__}: {str(err)[:160]})", "removed": "{}"}
+    return {"key": unit["key"], "rows": json.dumps(rows, ensure_ascii=False, default=str), "error": "", "removed": json.dumps(cleaning.removed)}
 
 
 class UnitScorer:
@@ -117,7 +124,7 @@ class UnitScorer:
         self.text_column = text_column
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, list[Any]] = {"key": [], "rows": [], "error": [], "seconds": []}
+        out: dict[str, list[Any]] = {"key": [], "rows": [], "error": [], "removed": [], "seconds": []}
         for key, files, kind in zip(batch["key"], batch["files"], batch["kind"]):
             started = time.perf_counter()
             read = read_unit({"key": key, "files": list(files), "kind": kind}, self.text_column)
@@ -130,6 +137,7 @@ class UnitScorer:
             out["key"].append(key)
             out["rows"].append(count)
             out["error"].append(error)
+            out["removed"].append(read["removed"])
             out["seconds"].append(time.perf_counter() - started)
         return out
 
@@ -175,6 +183,7 @@ class ArchiveResult:
     sentences: int
     failed: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    removed: Counter[str] = field(default_factory=Counter)  # what cleaning took out of the raw articles scored, by kind
 
 
 def score_archive(
@@ -239,6 +248,7 @@ def score_archive(
             else:
                 result.written += 1
                 result.sentences += int(batch["rows"])
+                result.removed.update(json.loads(batch["removed"]))
             bar.update(1)
     result.seconds = time.perf_counter() - started
     return result
@@ -329,5 +339,7 @@ def report(result: ArchiveResult) -> None:
         + (f"; {result.skipped_done} part(s) already finished were kept" if result.skipped_done else ""),
         file=sys.stderr,
     )
+    if result.removed:
+        print(f"stance: note: cleaning took out of the raw articles (not scored): {removed_summary(result.removed)}", file=sys.stderr)
     if result.failed:
         print(f"stance: warning: {len(result.failed)} input(s) could not be read and were skipped: {result.failed[0]}", file=sys.stderr)

@@ -72,6 +72,7 @@ class DocumentPrediction:
     strongest: dict[str, list[SentencePrediction]] = field(default_factory=dict)
     stance_bearing: int = 0
     index: float | None = None
+    removed: dict[str, int] = field(default_factory=dict)  # what cleaning took out of the article, by kind (never scored)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -324,14 +325,19 @@ class StanceClassifier:
         """Clean and segment an article like `stance-prepare`, classify each sentence, summarise.
 
         The document stance is the label with the largest confidence-weighted share among the
-        stance-bearing sentences (neutral and uncertain ones do not vote).
+        stance-bearing sentences (neutral and uncertain ones do not vote). `removed` counts the lines
+        and pieces cleaning took out (datelines, bylines, credits, boilerplate), which are never scored.
         """
+        from stance.data.cleaning import BoilerplateFilter
         from stance.data.segmentation import article_sentences
 
-        sentences = article_sentences(article)
+        cleaning = BoilerplateFilter()
+        sentences = article_sentences(article, cleaning)
         if not sentences:
             raise StanceError("the article holds no sentences after cleaning", fix="pass the article text, not an empty string")
-        return self._summarise(self.predict_sentences(sentences, [""] + sentences[:-1]), top_k)
+        summary = self._summarise(self.predict_sentences(sentences, [""] + sentences[:-1]), top_k)
+        summary.removed = dict(sorted(cleaning.removed.items()))
+        return summary
 
     def _summarise(self, predictions: list[SentencePrediction], top_k: int) -> DocumentPrediction:
         voting = [n for n in self.labels if n != NEUTRAL]

@@ -214,6 +214,7 @@ def score(clf: Any, inputs: Inputs, explain: bool = False, top_k: int = 3) -> li
                 "stance_index": None if summary.index is None else round(summary.index, 6),
                 **{f"share_{k}": round(v, 6) for k, v in summary.shares.items()},
                 "strongest": {k: [s.text for s in v] for k, v in summary.strongest.items()},
+                "removed": summary.removed,
             }
         )
     if explain:
