@@ -32,7 +32,7 @@ from stance.errors import StanceError, check_setting
 from stance.inference.backends import Backend, TorchBackend, parallel_context
 from stance.modeling.calibration import scaled_probabilities
 from stance.modeling.encoding import length_sorted_batches
-from stance.modeling.settings import read_settings
+from stance.modeling.settings import read_settings, saved_context_budget
 
 UNCERTAIN = "uncertain"
 # sentences tokenised and length-sorted together: large enough for tight batches, small enough
@@ -166,7 +166,7 @@ class StanceClassifier:
             min_confidence=min_confidence if min_confidence is not None else settings.get("min_confidence"),
             no_side_threshold=settings.get("no_side_threshold"),
             context=settings.get("context", "none"),
-            context_tokens=settings.get("context_tokens", 0),
+            context_tokens=saved_context_budget(settings),
         )
 
     def logits(self, texts: Sequence[str], previous: Sequence[str] | None = None) -> np.ndarray:

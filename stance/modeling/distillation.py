@@ -229,7 +229,7 @@ def teacher_signal(
     from stance.data.transfer import transfer_sentences
     from stance.errors import StanceError
     from stance.modeling.loading import load_trained
-    from stance.modeling.settings import read_settings
+    from stance.modeling.settings import read_settings, saved_context_budget
 
     teacher_dir = Path(opts.teacher).expanduser()
     model, tokenizer, teacher_labels = load_trained(teacher_dir)
@@ -258,7 +258,7 @@ def teacher_signal(
     transfer += [(copy, train_previous[source]) for source, copy in copies]
     texts, transfer_previous = [t for t, _ in transfer], [p for _, p in transfer]
     settings = read_settings(teacher_dir)
-    teacher_context = int(settings.get("context_tokens") or 0) if settings.get("context") == "previous" else 0
+    teacher_context = saved_context_budget(settings)
     print(
         f"distilling from {opts.teacher}: the teacher scores {len(train_texts)} training sentences, "
         f"{len(texts) - len(copies)} unlabelled sentences and {len(copies)} perturbed copies"

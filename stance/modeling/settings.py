@@ -15,6 +15,11 @@ def read_settings(folder: Path) -> dict[str, Any]:
     return read_optional_json(folder / SETTINGS_FILE, fix="delete it or restore it from the run")
 
 
+def saved_context_budget(settings: dict[str, Any]) -> int:
+    """Tokens of the previous sentence a saved model reads before each sentence (0: it reads sentences alone)."""
+    return int(settings.get("context_tokens") or 0) if settings.get("context") == "previous" else 0
+
+
 def read_optional_json(path: Path, fix: str) -> dict[str, Any]:
     """A JSON file written next to a model, or {} when it is absent."""
     if not path.exists():
