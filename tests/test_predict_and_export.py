@@ -121,6 +121,22 @@ def test_what_cleaning_takes_out_of_an_article_is_reported_not_silent(model_dir,
     assert "1 news line(s) removed (datelines, bylines, credits, ...)" in err
 
 
+def test_a_csv_output_gives_each_document_its_index_shares_and_what_cleaning_removed(model_dir, tmp_path):
+    import csv
+
+    article = FIXTURES / "articles" / "wire_talks.txt"
+    records = predict(config(f"model_dir={model_dir}", f"predict.input={article}", f"predict.output={tmp_path / 'o.jsonl'}"))["records"]
+    predict(config(f"model_dir={model_dir}", f"predict.input={article}", f"predict.output={tmp_path / 'o.csv'}"))
+    rows = list(csv.DictReader((tmp_path / "o.csv").open(encoding="utf-8")))
+    document, expected = rows[-1], records[-1]
+    assert document["type"] == "document" and document["label"] == expected["label"]
+    assert float(document["document_stance_index"]) == pytest.approx(expected["stance_index"])
+    assert float(document["document_share_hardline"]) == pytest.approx(expected["share_hardline"])
+    assert int(document["document_stance_bearing"]) == expected["stance_bearing"] and int(document["document_sentences"]) == expected["sentences"]
+    assert json.loads(document["document_removed"]) == expected["removed"]
+    assert all(r["document_stance_index"] == "" for r in rows[:-1]), "sentence rows leave the document columns empty"
+
+
 def test_a_sentence_over_the_max_length_warns_how_much_was_cut(model_dir):
     from stance import StanceClassifier
     from stance.inference.classifier import TruncationWarning

@@ -234,7 +234,7 @@ def _prediction_fields(pred: Any) -> dict[str, Any]:
 
 
 def render(records: Sequence[dict[str, Any]], fmt: str, labels: Sequence[str]) -> str:
-    """JSON Lines (every record) or CSV (sentence rows, then one row per document)."""
+    """JSON Lines (every record) or CSV (sentence rows, then one row per document with its figures in `document_<field>` columns)."""
     if fmt == "jsonl":
         return "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records)
     if fmt != "csv":
@@ -245,13 +245,25 @@ def render(records: Sequence[dict[str, Any]], fmt: str, labels: Sequence[str]) -
     extra = _ordered_union(k for r in records if r["type"] == "sentence" for k in r if k not in fields and k != "top_words")
     if any("top_words" in r for r in records):
         extra.append("top_words")
+    # a document's own figures (index, shares, counts, what cleaning removed) in columns named document_<field>,
+    # empty on sentence rows; its strongest sentences are in the JSON Lines output only
+    documents = [r for r in records if r["type"] == "document"]
+    document_columns = _ordered_union(k for d in documents for k in d if k not in ("type", "doc_id", "label", "strongest"))
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=fields + extra, extrasaction="ignore")
+    writer = csv.DictWriter(buffer, fieldnames=fields + extra + [f"document_{k}" for k in document_columns], extrasaction="ignore")
     writer.writeheader()
     writer.writerows({**r, "top_words": "; ".join(r.get("top_words", []))} for r in records if r["type"] == "sentence")
     # documents go last, one row each, so the file stays a single rectangular table
-    writer.writerows({"type": "document", "doc_id": d["doc_id"], "label": d["label"]} for d in records if d["type"] == "document")
+    writer.writerows(
+        {"type": "document", "doc_id": d["doc_id"], "label": d["label"], **{f"document_{k}": _cell(d[k]) for k in document_columns if k in d}}
+        for d in documents
+    )
     return buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: a mapping (what cleaning removed, by kind) as JSON, anything else as it is."""
+    return json.dumps(value, sort_keys=True) if isinstance(value, dict) else value
 
 
 def _ordered_union(keys: Iterable[str]) -> list[str]:
