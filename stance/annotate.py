@@ -30,7 +30,7 @@ def select_tasks(cfg: DictConfig) -> dict[str, Any]:
     from stance.annotation.pool import read_pool
     from stance.annotation.selection import STRATEGIES, select
     from stance.annotation.tasks import read_labelled_file, write_tasks
-    from stance.data.cleaning import BoilerplateFilter, dedup_key, removed_summary
+    from stance.data.cleaning import BoilerplateFilter, dedup_key, removed_note
     from stance.runs.atomic import atomic_directory
     from stance.runs.folders import timestamped
 
@@ -43,8 +43,8 @@ def select_tasks(cfg: DictConfig) -> dict[str, Any]:
         raise StanceError("no inputs given", where="annotate.inputs", fix="set annotate.inputs=[folder_of_articles] or [statements.csv]")
     cleaning = BoilerplateFilter(data.boilerplate_patterns)
     pool = read_pool(list(a.inputs), data.columns, data.exclude, cleaning, data.min_chars)
-    if cleaning.removed:
-        print(f"stance: note: cleaning took out of the raw articles (never offered as tasks): {removed_summary(cleaning.removed)}", file=sys.stderr)
+    if note := removed_note(cleaning.removed, "never offered as tasks"):
+        print(note, file=sys.stderr)
     labelled = read_labelled_file(Path(a.labelled))
     done_ids, done_texts = {r["id"] for r in labelled}, {dedup_key(r["text"]) for r in labelled}
     pool = [c for c in pool if c.id not in done_ids and dedup_key(c.text) not in done_texts]

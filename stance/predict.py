@@ -22,7 +22,7 @@ from stance.errors import StanceError
 
 def predict(cfg: DictConfig) -> dict[str, Any]:
     """Score `cfg.predict.input` with `cfg.model_dir`; return the records written and where."""
-    from stance.data.cleaning import removed_summary
+    from stance.data.cleaning import removed_note
     from stance.inference.classifier import StanceClassifier
     from stance.inference.scoring import read_inputs, render, score
     from stance.runs.atomic import atomic_write_text
@@ -58,9 +58,8 @@ def predict(cfg: DictConfig) -> dict[str, Any]:
         print(f"{sentences} sentence(s), {len(inputs.articles)} article(s) -> {p.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
-    removed: Counter[str] = sum((Counter(r["removed"]) for r in records if r["type"] == "document"), Counter())
-    if removed:
-        print(f"stance: note: cleaning took out of the articles (not scored): {removed_summary(removed)}", file=sys.stderr)
+    if note := removed_note(sum((Counter(r["removed"]) for r in records if r["type"] == "document"), Counter())):
+        print(note, file=sys.stderr)
     announce_model(cfg.model_dir)
     return {"records": records, "output": p.output}
 

@@ -20,7 +20,7 @@ def trend(cfg: DictConfig) -> dict[str, Any]:
     from stance.analysis.stance_index import ScoredSentence, evidence, stance_trend
     from stance.analysis.trend_inputs import DateReader, normalise_names, read_trend_inputs
     from stance.analysis.trend_report import picture_name, plot_actor, write_html
-    from stance.data.cleaning import BoilerplateFilter, removed_summary
+    from stance.data.cleaning import BoilerplateFilter, removed_note
     from stance.runs.atomic import atomic_directory
     from stance.runs.folders import timestamped
 
@@ -29,8 +29,8 @@ def trend(cfg: DictConfig) -> dict[str, Any]:
         raise StanceError("no inputs given", where="trend.inputs", fix="set trend.inputs=[articles_folder] or [sentences.csv]")
     cleaning = BoilerplateFilter()
     rows, skipped = read_trend_inputs(list(t.inputs), t.columns, t.manifest, DateReader(t.date_format, t.dayfirst), cleaning)
-    if cleaning.removed:
-        print(f"stance: note: cleaning took out of the raw articles (not scored): {removed_summary(cleaning.removed)}", file=sys.stderr)
+    if note := removed_note(cleaning.removed):
+        print(note, file=sys.stderr)
     merged = normalise_names(rows)
     if merged:
         pairs = ", ".join(f"'{a}' -> '{b}'" for a, b in sorted(merged.items()))

@@ -197,7 +197,7 @@ def trend_config(tmp_path: Path, model_dir: Path, *overrides: str):
 
 def test_trend_from_raw_articles_writes_the_table_a_chart_per_actor_and_the_evidence_page(tmp_path, smoke_model, capsys):
     result = trend(trend_config(tmp_path, smoke_model, f"trend.inputs=[{_articles(tmp_path)}]", "trend.confidence_level=0.9"))
-    # what cleaning took out of the articles is said, not silent (two copies of each fixture article are read)
+    # what cleaning took out of the raw articles is said, not silent (two copies of each fixture article are read)
     assert "cleaning took out of the raw articles (not scored): 16 web boilerplate line(s) removed" in capsys.readouterr().err
     out = tmp_path / "trend"
     rows = list(csv.DictReader((out / "trend.csv").open()))

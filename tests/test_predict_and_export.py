@@ -117,7 +117,7 @@ def test_what_cleaning_takes_out_of_an_article_is_reported_not_silent(model_dir,
     # the byline, six web lines (read time, advertisement, newsletter, photo credit, share, copyright) and the dateline
     assert result["records"][-1]["removed"] == {"boilerplate": 6, "dateline_or_credit_cut": 1, "news_line": 1}
     err = capsys.readouterr().err
-    assert "cleaning took out of the articles (not scored): 6 web boilerplate line(s) removed; 1 dateline(s) or credit(s) cut" in err
+    assert "cleaning took out of the raw articles (not scored): 6 web boilerplate line(s) removed; 1 dateline(s) or credit(s) cut" in err
     assert "1 news line(s) removed (datelines, bylines, credits, ...)" in err
 
 

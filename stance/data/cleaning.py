@@ -185,6 +185,12 @@ def removed_summary(removed: Mapping[str, int]) -> str:
     return "; ".join(f"{count} {REMOVAL_KINDS.get(kind, kind)}" for kind, count in sorted(removed.items()) if count)
 
 
+def removed_note(removed: Mapping[str, int], fate: str = "not scored") -> str | None:
+    """The stderr note of every command that reads raw articles on what cleaning took out of them (None if nothing)."""
+    summary = removed_summary(removed)
+    return f"stance: note: cleaning took out of the raw articles ({fate}): {summary}" if summary else None
+
+
 def _is_wrapped_continuation(previous: str, line: str) -> bool:
     """A hard-wrapped line: the previous one stops mid-sentence and this one goes on in lower case."""
     return not re.search(r"[.!?:;\"')\]]$", previous) and line[:1].islower()

@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stance.data.cleaning import removed_summary
+from stance.data.cleaning import removed_note
 from stance.data.readers import RAW_SUFFIXES, TABLE_SUFFIXES
 from stance.errors import StanceError
 from stance.inference.scoring import ON_ERROR, RayOptions, input_files, pass_through
@@ -339,7 +339,7 @@ def report(result: ArchiveResult) -> None:
         + (f"; {result.skipped_done} part(s) already finished were kept" if result.skipped_done else ""),
         file=sys.stderr,
     )
-    if result.removed:
-        print(f"stance: note: cleaning took out of the raw articles (not scored): {removed_summary(result.removed)}", file=sys.stderr)
+    if note := removed_note(result.removed):
+        print(note, file=sys.stderr)
     if result.failed:
         print(f"stance: warning: {len(result.failed)} input(s) could not be read and were skipped: {result.failed[0]}", file=sys.stderr)
