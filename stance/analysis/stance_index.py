@@ -14,6 +14,11 @@ adds one pseudo-document, of prior weight `PRIOR_DOCUMENTS` and of the average d
 whose index is drawn uniformly from -1 to +1 — the documents not seen. With many documents the
 pseudo-document's weight vanishes and the interval is the Bayesian bootstrap's; with few it keeps
 the interval honest. Below `min_documents` no interval is given: the report says "too few documents".
+
+The pseudo-document pulls every draw towards 0, so when the documents agree the observed index can
+lie beyond the draws (+1.00 with an upper bound of +0.99). An interval that excludes its own
+estimate reads as a contradiction, so it is widened to reach the estimate: documents that all
+agree cannot rule out that every document agrees.
 """
 
 from __future__ import annotations
@@ -128,7 +133,10 @@ def stance_trend(
         total = hard + conc
         voting = [w for w in (_weights(doc) for doc in docs.values()) if w[0] + w[1] > 0]
         too_few = len(voting) < min_documents
+        index = stance_index(members)
         low, high = (float("nan"),) * 2 if too_few else document_interval(voting, resamples, level, rng)
+        if not too_few:  # the interval reaches its own estimate (see the module docstring)
+            low, high = min(low, index), max(high, index)
         rows.append(
             {
                 "actor": actor,
@@ -137,7 +145,7 @@ def stance_trend(
                 "documents": len(docs),
                 "sentences": len(members),
                 "stance_bearing": sum(1 for s in members if s.label in (HARDLINE, CONCILIATORY)),
-                "stance_index": stance_index(members),
+                "stance_index": index,
                 "ci_low": low,
                 "ci_high": high,
                 "share_hardline": hard / total if total else float("nan"),
