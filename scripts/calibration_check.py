@@ -100,33 +100,24 @@ def main() -> None:
         }
     )
     if "neutral" in labels and config["eval"].get("running"):
-        scored: dict[tuple, np.ndarray] = {}
-        score = clf.logits
-
-        def remembered(texts, previous=None):  # each choice below scores the same sentences: once is enough
-            key = (tuple(texts), tuple(previous or ()))
-            if key not in scored:
-                scored[key] = score(texts, previous)
-            return scored[key]
-
-        clf.logits = remembered
         running = held_out_running(config["eval"]["running"], [])
         clf.temperature = fit_temperature(v_logits, v_gold)
-        for origins in (("real",), ("real", "written_news"), ()):
-            fit = fit_no_side_rule(v_logits, v_gold, labels, clf.temperature, [str(o) for o in origin], origins)
-            clf.no_side_threshold = fit["no_side_threshold"]
-            m = evaluate_running(clf, running)
-            table.append(
-                {
-                    "no-side threshold fitted on": f"eval.calibrate_on=[{', '.join(origins)}] "
-                    f"({fit['no_side_threshold_fitted_on']}, {fit['no_side_threshold_rows']})",
-                    "threshold": clf.no_side_threshold,
-                    "running three-way F1": round(m["macro_f1"], 4),
-                    "running no-side given a side": round(m["no_side_given_a_side"], 4),
-                    "running sides taken as no side": round(m["side_taken_as_no_side"], 4),
-                    "running document index MAE": round(m["doc_index_mae"], 4),
-                }
-            )
+        with clf.remembering():  # each choice below scores the same sentences: once is enough
+            for origins in (("real",), ("real", "written_news"), ()):
+                fit = fit_no_side_rule(v_logits, v_gold, labels, clf.temperature, [str(o) for o in origin], origins)
+                clf.no_side_threshold = fit["no_side_threshold"]
+                m = evaluate_running(clf, running)
+                table.append(
+                    {
+                        "no-side threshold fitted on": f"eval.calibrate_on=[{', '.join(origins)}] "
+                        f"({fit['no_side_threshold_fitted_on']}, {fit['no_side_threshold_rows']})",
+                        "threshold": clf.no_side_threshold,
+                        "running three-way F1": round(m["macro_f1"], 4),
+                        "running no-side given a side": round(m["no_side_given_a_side"], 4),
+                        "running sides taken as no side": round(m["side_taken_as_no_side"], 4),
+                        "running document index MAE": round(m["doc_index_mae"], 4),
+                    }
+                )
     for row in table:
         print(json.dumps(row))
     if args.json:

@@ -52,9 +52,10 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         if (data.prepared_dir / "dataset_dict.json").exists():
             train_rows = LabelledRows.from_dataset(load_prepared(data.prepared_dir)["train"])
     out_dir = Path(evaluation.output_dir) if evaluation.output_dir else timestamped(model_dir.resolve().parent, f"eval-{tag}")
-    documents = evaluate_documents(clf, Path(evaluation.raw_articles)) if evaluation.raw_articles else None
     running = held_out_running(evaluation.running, train_rows.texts if train_rows else []) if evaluation.running else None
-    with atomic_directory(out_dir) as tmp:
+    # the raw articles are also lines of the running-text yardstick: their sentences are scored once
+    with clf.remembering(), atomic_directory(out_dir) as tmp:
+        documents = evaluate_documents(clf, Path(evaluation.raw_articles)) if evaluation.raw_articles else None
         metrics = evaluate_classifier(clf, rows, tmp, evaluation, train_rows, title=tag, documents=documents, seed=cfg.seed)
         running_metrics = (
             evaluate_running(clf, running, tmp / "running", cfg.seed, evaluation.bootstrap_resamples, evaluation.confidence_level)

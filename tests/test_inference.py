@@ -71,6 +71,35 @@ def test_sorted_windows_give_the_logits_of_unpadded_single_sentences(tiny_classi
     assert clf.logits([]).shape == (0, 2)
 
 
+class CountingBackend:
+    """Counts the sentences a backend is asked to score."""
+
+    def __init__(self, inner):
+        self.inner, self.rows = inner, 0
+
+    def __call__(self, batch):
+        self.rows += len(batch["input_ids"])
+        return self.inner(batch)
+
+
+def test_a_sentence_is_scored_once_per_call_and_once_per_remembering_block(tiny_classifier_dir):
+    clf = StanceClassifier.from_pretrained(tiny_classifier_dir, batch_size=3)
+    alone = one_at_a_time(clf, TEXTS)
+    clf.backend = CountingBackend(clf.backend)
+    np.testing.assert_allclose(clf.logits(TEXTS + TEXTS[:3]), np.concatenate([alone, alone[:3]]), atol=1e-5)
+    assert clf.backend.rows == len(TEXTS), "a repeated sentence is scored once"
+    clf.backend.rows = 0
+    with clf.remembering():
+        clf.logits(TEXTS[:4])
+        np.testing.assert_allclose(clf.logits(TEXTS), alone, atol=1e-5)
+        assert clf.backend.rows == len(TEXTS), "inside the block, a sentence scored before is not scored again"
+    clf.logits(TEXTS[:4])
+    assert clf.backend.rows == len(TEXTS) + 4, "nothing is kept after the block"
+    clf.context, clf.context_tokens, clf.backend.rows = "previous", 16, 0
+    clf.logits(["No.", "No.", "No."], ["We will talk.", "Never.", "Never."])
+    assert clf.backend.rows == 2, "for a context model the same sentence after another one is another input"
+
+
 def test_near_ties_are_scored_again_with_the_exact_backend():
     from stance.inference.onnx_backend import NearTieRescorer
 

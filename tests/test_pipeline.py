@@ -14,6 +14,7 @@ from stance.predict import predict
 from stance.train import train
 
 FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +176,35 @@ def test_evaluate_cli_function_on_prepared_split_and_external_file(trained, tmp_
     assert second["metrics"]["split"] == "external"
     assert second["metrics"]["n"] == 7  # 8 CSV rows, one neutral dropped for a binary model
     assert second["metrics"]["documents"]["documents"] == 2
+
+
+def test_an_evaluation_scores_each_sentence_once_though_the_articles_are_also_running_text(trained, tmp_path, monkeypatch):
+    """The bundled raw articles are read as documents and as lines of the running-text yardstick: one scoring serves both."""
+    from collections import Counter
+
+    from hydra import compose, initialize_config_dir
+
+    from stance.config import CONFIG_DIR, PRIMARY_CONFIG
+    from stance.inference.classifier import StanceClassifier as Classifier
+
+    cfg, result = trained
+    scored: Counter[str] = Counter()
+    score = Classifier._score_texts
+
+    def counted(self, texts, previous):
+        scored.update(texts)
+        return score(self, texts, previous)
+
+    monkeypatch.setattr(Classifier, "_score_texts", counted)
+    overrides = [f"model_dir={result['model_dir']}", f"data.output_dir={cfg.data.output_dir}", f"output_root={cfg.output_root}"]
+    overrides += ["experiment=binary", "eval.plots=false", "eval.explain_errors=0", f"eval.output_dir={tmp_path / 'e'}"]
+    overrides.append(f"eval.raw_articles={ROOT / 'data' / 'raw_articles'}")
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        out = evaluate(compose(config_name=PRIMARY_CONFIG, overrides=overrides))
+    assert out["metrics"]["documents"]["documents"] and out["running"]["n"] == 1526
+    article_lines = {line.strip() for path in (ROOT / "data" / "raw_articles").glob("*.txt") for line in path.read_text().splitlines()}
+    assert any(text in article_lines for text in scored), "the articles' sentences were scored"
+    assert max(scored.values()) == 1, [t for t, n in scored.items() if n > 1][:3]
 
 
 def test_predict_writes_jsonl_for_sentences_and_articles(trained, tmp_path):

@@ -18,9 +18,9 @@ What each kind of model returns:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, overload
@@ -116,6 +116,7 @@ class StanceClassifier:
         self.context = context  # "previous": the model reads each sentence after the one before it
         self.context_tokens = int(context_tokens)
         self.progress = False  # the CLIs switch on a progress bar (shown only on a terminal)
+        self._memo: dict[tuple[str, str], np.ndarray] | None = None  # logits by (text, previous) inside `remembering()`
 
     @property
     def sides(self) -> tuple[str, ...]:
@@ -172,10 +173,12 @@ class StanceClassifier:
     def logits(self, texts: Sequence[str], previous: Sequence[str] | None = None) -> np.ndarray:
         """Raw (uncalibrated) logits, in input order.
 
-        Each window of sentences is tokenised in one call, sorted by token count (longest first)
-        and cut into batches, so a batch pads only to the longest of near-equal lengths; backends
-        that declare `workers > 1` score that many batches at once. A context model reads each
-        text after its `previous` sentence ("" where there is none, or when `previous` is None).
+        A sentence that occurs more than once (with the same previous sentence, for a context
+        model) is scored once; inside `remembering()`, once for the whole block. Each window of
+        sentences is tokenised in one call, sorted by token count (longest first) and cut into
+        batches, so a batch pads only to the longest of near-equal lengths; backends that declare
+        `workers > 1` score that many batches at once. A context model reads each text after its
+        `previous` sentence ("" where there is none, or when `previous` is None).
         """
         texts = [str(t) for t in texts]
         if self.context == "previous":
@@ -184,6 +187,32 @@ class StanceClassifier:
                 raise ValueError(f"{len(previous)} previous sentences for {len(texts)} texts")
         else:
             previous = None
+        keys = list(zip(texts, previous)) if previous is not None else [(t, "") for t in texts]
+        memo = self._memo if self._memo is not None else {}
+        todo = [k for k in dict.fromkeys(keys) if k not in memo]
+        if todo:
+            scored = self._score_texts([t for t, _ in todo], [p for _, p in todo] if previous is not None else None)
+            memo.update(zip(todo, scored))
+        if not keys:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        return np.stack([memo[k] for k in keys])
+
+    @contextmanager
+    def remembering(self) -> Iterator[None]:
+        """Score each distinct sentence once within the block, across calls (logits are kept until the block ends).
+
+        An evaluation reads the bundled raw articles twice, as documents and as running text; their
+        sentences need scoring once. Outside the block nothing is kept, so an archive's memory stays flat.
+        """
+        outer = self._memo
+        self._memo = {} if outer is None else outer
+        try:
+            yield
+        finally:
+            self._memo = outer
+
+    def _score_texts(self, texts: list[str], previous: list[str] | None) -> np.ndarray:
+        """Logits of each text in order (see `logits`), every one scored."""
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         if not texts:
             return out

@@ -97,7 +97,8 @@ def publish_run(
     split = evaluation.split if evaluation.split in dataset and evaluation.split != "unlabelled" else "validation"
     train_rows = LabelledRows.from_dataset(dataset["train"])
 
-    with atomic_directory(run_dir) as tmp:
+    # the raw articles are also lines of the running-text yardstick: within the block their sentences are scored once
+    with clf.remembering(), atomic_directory(run_dir) as tmp:
         model_dir = tmp / "model"
         outcome.model.save_pretrained(model_dir, safe_serialization=True)
         outcome.tokenizer.save_pretrained(model_dir)
