@@ -252,7 +252,7 @@ class StanceClassifier:
                 f"{len(cut)} sentence(s) longer than the model's {self.max_length} tokens were cut to their first {self.max_length} "
                 f'(the longest had {longest} tokens: "{example[:60]}..."); split long passages into sentences, e.g. pass them as an article',
                 TruncationWarning,
-                stacklevel=3,
+                stacklevel=4,  # the caller of logits (via _score_texts)
             )
 
     def _score(self, item: tuple[np.ndarray, dict[str, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
