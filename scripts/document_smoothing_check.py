@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from stance.data.labels import THREE_WAY
-from stance.modeling.calibration import fit_no_side_threshold
+from stance.modeling.calibration import decide_no_side, fit_no_side_threshold
 
 STRENGTHS = np.round(np.arange(0.0, 1.001, 0.1), 2)
 
@@ -81,13 +81,6 @@ def smooth(proba: np.ndarray, runs: list[list[int]], matrix: np.ndarray, shares:
         posterior = forward * backward
         out[run] = posterior / posterior.sum(axis=1, keepdims=True)
     return out
-
-
-def decide(proba: np.ndarray, threshold: float) -> np.ndarray:
-    """The shipped rule: no side when p(neutral) reaches the threshold, else the likelier side."""
-    neutral = THREE_WAY.index("neutral")
-    side = np.where(proba[:, 0] >= proba[:, 1], 0, 1)
-    return np.where(proba[:, neutral] >= threshold, neutral, side)
 
 
 def scores(gold: np.ndarray, predicted: np.ndarray, proba: np.ndarray, doc_ids: Sequence[str]) -> dict[str, float]:
@@ -169,14 +162,14 @@ def main() -> None:
     for name, (strength, threshold) in settings.items():
         result = {"strength": strength, "no_side_threshold": threshold}
         smoothed = smooth(r_proba, r_runs, matrix, shares, prior, strength)
-        predicted = decide(smoothed, threshold)
+        predicted = decide_no_side(smoothed, THREE_WAY, threshold)
         predicted[~np.asarray(content)] = THREE_WAY.index("neutral")
         result["running text"] = scores(r_gold, predicted, smoothed, running.doc_ids)
         for part in sorted(set(running.origins)):
             mask = np.asarray([o == part for o in running.origins])
             result[f"running text: {part}"] = scores(r_gold[mask], predicted[mask], smoothed[mask], [d for d, m in zip(running.doc_ids, mask) if m])
         smoothed = smooth(t_proba, t_runs, matrix, shares, prior, strength)
-        predicted = decide(smoothed, threshold)
+        predicted = decide_no_side(smoothed, THREE_WAY, threshold)
         test_parts = {"test split": np.ones(len(t_gold), bool), "test split: real and news": np.isin(t_origin, args.origins)}
         test_parts["test split: bundled"] = t_origin == "bundled"
         for part, mask in test_parts.items():

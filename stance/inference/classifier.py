@@ -30,7 +30,7 @@ import numpy as np
 from stance.data.labels import NEUTRAL, index_of
 from stance.errors import StanceError, check_setting
 from stance.inference.backends import Backend, TorchBackend, parallel_context
-from stance.modeling.calibration import scaled_probabilities
+from stance.modeling.calibration import decide_no_side, scaled_probabilities
 from stance.modeling.encoding import length_sorted_batches
 from stance.modeling.settings import read_settings, saved_context_budget
 
@@ -292,19 +292,15 @@ class StanceClassifier:
         """The decision rule of `predict`, from probabilities (and the texts, so news lines take no side)."""
         from stance.data.cleaning import is_news_line
 
-        neutral = self.labels.index(NEUTRAL) if NEUTRAL in self.labels else None
-        sides = [self.labels.index(n) for n in self.sides]
+        proba = np.asarray(proba)
+        if NEUTRAL in self.labels:
+            decided = [self.labels[i] for i in decide_no_side(proba, self.labels, self.no_side_threshold, NEUTRAL)]
+        else:  # a binary model: no side where the likelier side stays below the threshold
+            below = proba.max(axis=1) < self.no_side_threshold if self.no_side_threshold is not None else np.zeros(len(proba), bool)
+            decided = [NEUTRAL if cut else self.labels[i] for i, cut in zip(proba.argmax(axis=1), below)]
         out = []
         for i, p in enumerate(proba):
-            side = max(sides, key=lambda j: p[j])
-            if texts is not None and is_news_line(texts[i]):
-                label = NEUTRAL
-            elif neutral is not None:
-                threshold = self.no_side_threshold
-                takes_no_side = p[neutral] >= threshold if threshold is not None else int(p.argmax()) == neutral
-                label = NEUTRAL if takes_no_side else self.labels[side]
-            else:
-                label = NEUTRAL if self.no_side_threshold is not None and p[side] < self.no_side_threshold else self.labels[side]
+            label = NEUTRAL if texts is not None and is_news_line(texts[i]) else decided[i]
             if self.min_confidence is not None and label != NEUTRAL and p[self.labels.index(label)] < self.min_confidence:
                 label = UNCERTAIN
             out.append(label)

@@ -68,6 +68,20 @@ def calibrate(logits: np.ndarray, labels: np.ndarray, n_bins: int = 15) -> dict[
     }
 
 
+def decide_no_side(proba: np.ndarray, labels: tuple[str, ...], threshold: float | None, neutral: str = "neutral") -> np.ndarray:
+    """The no-side rule of a three-way model, as label ids: `neutral` where p(neutral) reaches `threshold`, else the likelier side.
+
+    With no threshold (a model trained before thresholds were fitted) the most probable label.
+    The one statement of the rule: `StanceClassifier.predict`, the threshold's fit and the scripts use it.
+    """
+    proba = np.asarray(proba)
+    if threshold is None:
+        return proba.argmax(axis=1)
+    n = labels.index(neutral)
+    sides = np.array([i for i in range(len(labels)) if i != n])
+    return np.where(proba[:, n] >= threshold, n, sides[proba[:, sides].argmax(axis=1)])
+
+
 def fit_no_side_threshold(proba: np.ndarray, labels_true: np.ndarray, labels: tuple[str, ...], neutral: str = "neutral") -> dict[str, float]:
     """The p(neutral) from which a three-way model says a sentence takes no side: the best three-way macro-F1 on held-out rows.
 
@@ -77,14 +91,7 @@ def fit_no_side_threshold(proba: np.ndarray, labels_true: np.ndarray, labels: tu
     """
     from sklearn.metrics import f1_score
 
-    n = labels.index(neutral)
-    sides = [i for i in range(len(labels)) if i != n]
-    side = np.array(sides)[proba[:, sides].argmax(axis=1)]
-
-    def decided(threshold: float) -> np.ndarray:
-        return np.where(proba[:, n] >= threshold, n, side)
-
-    scores = [f1_score(labels_true, decided(t), average="macro") for t in NO_SIDE_GRID]
+    scores = [f1_score(labels_true, decide_no_side(proba, labels, float(t), neutral), average="macro") for t in NO_SIDE_GRID]
     best = float(NO_SIDE_GRID[int(np.argmax(scores))])
     return {
         "no_side_threshold": best,
