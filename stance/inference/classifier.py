@@ -187,14 +187,14 @@ class StanceClassifier:
                 raise ValueError(f"{len(previous)} previous sentences for {len(texts)} texts")
         else:
             previous = None
+        if not texts:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
         keys = list(zip(texts, previous)) if previous is not None else [(t, "") for t in texts]
         memo = self._memo if self._memo is not None else {}
         todo = [k for k in dict.fromkeys(keys) if k not in memo]
         if todo:
             scored = self._score_texts([t for t, _ in todo], [p for _, p in todo] if previous is not None else None)
             memo.update(zip(todo, scored))
-        if not keys:
-            return np.zeros((0, len(self.labels)), dtype=np.float32)
         return np.stack([memo[k] for k in keys])
 
     @contextmanager
@@ -212,10 +212,8 @@ class StanceClassifier:
             self._memo = outer
 
     def _score_texts(self, texts: list[str], previous: list[str] | None) -> np.ndarray:
-        """Logits of each text in order (see `logits`), every one scored."""
+        """Logits of each text in order (see `logits`), every one scored (`logits` never passes an empty list)."""
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
-        if not texts:
-            return out
         self._warn_if_cut(texts)
         workers = int(getattr(self.backend, "workers", 1)) if len(texts) > self.batch_size else 1
         with ExitStack() as stack:
