@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import f1_score
 
-from stance.evaluation.metrics import MIN_SENTENCES_FOR_INTERVAL, bootstrap_ci, ci_text, fast_macro_f1
+from stance.evaluation.metrics import MIN_SENTENCES_FOR_INTERVAL, bootstrap_ci, ci_text, fast_macro_f1, group_macro_f1
 
 
 @st.composite
@@ -23,6 +23,16 @@ def test_fast_macro_f1_equals_scikit_learn(case):
     gold, pred, k = case
     expected = f1_score(gold, pred, labels=list(range(k)), average="macro", zero_division=0)
     assert abs(fast_macro_f1(gold, pred, k) - expected) < 1e-12
+
+
+@given(labelled_predictions())
+@settings(max_examples=300, deadline=None)
+def test_a_group_macro_f1_averages_over_the_labels_its_gold_holds(case):
+    gold, pred, k = case
+    expected = f1_score(gold, pred, labels=sorted(set(gold.tolist())), average="macro", zero_division=0)
+    assert abs(group_macro_f1(gold, pred, k) - expected) < 1e-12
+    if len(set(gold.tolist())) == k:
+        assert group_macro_f1(gold, pred, k) == fast_macro_f1(gold, pred, k)
 
 
 @given(labelled_predictions(), st.integers(0, 1000))

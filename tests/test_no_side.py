@@ -173,6 +173,26 @@ def test_a_set_without_no_side_sentences_gets_no_three_way_macro_f1_not_a_perfec
     assert "no three-way macro-F1" in (tmp_path / "out" / "report.md").read_text()
 
 
+def test_a_tag_whose_sentences_all_take_one_stance_is_scored_on_that_stance_not_halved(tiny_model_dir, tmp_path):
+    """Polite refusals are all hardline: over both stances, the conciliatory F1 of 0 would halve a perfect group to 0.500."""
+    from stance.evaluation.evaluator import EvalOptions, evaluate_classifier
+    from stance.evaluation.rows import LabelledRows
+
+    clf = classifier(tiny_model_dir, THREE, {"talks": [3.0, 0.0, 0.0], "never": [0.0, 3.0, 0.0]})
+    texts = ["talks resume", "talks again", "never again", "never twice", "never more"]
+    gold = ["conciliatory", "hardline", "hardline", "hardline", "hardline"]
+    tags = [[], ["mixed_signal"], ["polite_refusal"], ["polite_refusal"], ["polite_refusal"]]
+    rows = LabelledRows(texts, gold, {"tags": tags})
+    m = evaluate_classifier(clf, rows, tmp_path / "out", EvalOptions(plots=False, explain_errors=0), title="tiny")
+    refusals = m["breakdowns"]["tags"]["polite_refusal"]
+    assert refusals["gold"] == {"hardline": 3} and refusals["accuracy"] == 1.0
+    assert refusals["macro_f1"] == 1.0, "every refusal called right"
+    low, high = refusals["accuracy_ci"]
+    assert high == 1.0 and low < 0.5, "3 of 3 is no certainty (Wilson)"
+    assert m["breakdowns"]["tags"]["mixed_signal"]["macro_f1"] == 0.0, "a group's mistakes still count"
+    assert "| polite_refusal | 3 | hardline 3 | 1.000 | " in (tmp_path / "out" / "report.md").read_text()
+
+
 def test_a_running_yardstick_without_no_side_sentences_says_n_a_for_its_three_way_macro_f1(tiny_model_dir, tmp_path):
     from stance.evaluation.running import RunningText, evaluate_running, summary_line
 

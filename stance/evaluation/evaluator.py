@@ -20,8 +20,10 @@ from stance.evaluation.metrics import (
     classification_metrics,
     coverage_curve,
     fast_macro_f1,
+    group_macro_f1,
     three_way_scores,
     threshold_for_accuracy,
+    wilson_interval,
 )
 from stance.evaluation.rows import LabelledRows
 from stance.modeling.calibration import expected_calibration_error, scaled_probabilities
@@ -137,11 +139,11 @@ def evaluate_classifier(
         metrics["hard_cases"] = {
             "n": int(hard.sum()),
             "accuracy": float(np.mean(y[hard] == pred[hard])),
-            "macro_f1": fast_macro_f1(y[hard], pred[hard], k),
+            "macro_f1": group_macro_f1(y[hard], pred[hard], k),
         }
     train_sides = train_rows.subset(np.array([g in labels for g in train_rows.gold])) if train_rows is not None else None
     metrics["baselines"] = _baselines(labels, side_rows, y, pred, train_sides, opts, seed, metrics, hard) if opts.baselines and train_sides else {}
-    metrics["breakdowns"] = _breakdowns(side_rows, y, pred, k)
+    metrics["breakdowns"] = _breakdowns(side_rows, y, pred, labels, opts.confidence_level)
     metrics["top_errors"] = _top_errors(classifier, side_rows, labels, y, proba, opts.explain_errors)
     metrics["labels"] = list(labels)
     metrics["model_labels"] = list(classifier.labels)
@@ -223,7 +225,7 @@ def _baselines(
         m = classification_metrics(y, proba, labels)
         ci = bootstrap_ci(y, proba.argmax(axis=1), k, opts.bootstrap_resamples, opts.confidence_level, seed)
         paired = _paired_difference(y, pred, proba.argmax(axis=1), k, opts, seed)
-        hard_f1 = fast_macro_f1(y[hard], proba.argmax(axis=1)[hard], k) if hard is not None and hard.any() else None
+        hard_f1 = group_macro_f1(y[hard], proba.argmax(axis=1)[hard], k) if hard is not None and hard.any() else None
         out[name] = {
             "hard_cases_macro_f1": hard_f1,
             "accuracy": m["accuracy"],
@@ -263,8 +265,14 @@ def _paired_difference(y, pred_a, pred_b, k, opts: EvalOptions, seed: int) -> li
     return [float(np.quantile(diffs, alpha)), float(np.quantile(diffs, 1 - alpha))]
 
 
-def _breakdowns(rows: LabelledRows, y, pred, k) -> dict[str, dict[str, dict[str, float]]]:
-    out: dict[str, dict[str, dict[str, float]]] = {}
+def _breakdowns(rows: LabelledRows, y: np.ndarray, pred: np.ndarray, labels: tuple[str, ...], level: float) -> dict[str, dict[str, dict[str, Any]]]:
+    """Accuracy (with its Wilson interval: most groups are small) and macro-F1 per tag and per metadata value.
+
+    Macro-F1 averages over the stances a group's gold rows take (`group_macro_f1`), and `gold` says
+    which those are, so a group of one stance is read as what it is: that stance's F1.
+    """
+    k = len(labels)
+    out: dict[str, dict[str, dict[str, Any]]] = {}
     for column in BREAKDOWN_COLUMNS:
         values = rows.meta.get(column)
         if values is None:
@@ -279,8 +287,10 @@ def _breakdowns(rows: LabelledRows, y, pred, k) -> dict[str, dict[str, dict[str,
         out[column] = {
             key: {
                 "n": len(idx),
+                "gold": {labels[j]: int(c) for j, c in enumerate(np.bincount(y[idx], minlength=k)) if c},
                 "accuracy": float(np.mean(y[idx] == pred[idx])),
-                "macro_f1": fast_macro_f1(y[idx], pred[idx], k),
+                "accuracy_ci": wilson_interval(int(np.sum(y[idx] == pred[idx])), len(idx), level),
+                "macro_f1": group_macro_f1(y[idx], pred[idx], k),
             }
             for key, idx in sorted(groups.items(), key=lambda kv: -len(kv[1]))
         }

@@ -160,9 +160,20 @@ def render_markdown(m: dict[str, Any]) -> str:
         d = m["documents"]
         out += ["", "## Document level", "", f"`predict_document` on {d['documents']} raw articles: accuracy {_pct(d['accuracy'])}."]
     for column, groups in m.get("breakdowns", {}).items():
-        out += ["", f"## By {column}", "", "| group | n | accuracy | macro-F1 |", "|---|---|---|---|"]
+        out += [
+            "",
+            f"## By {column}",
+            "",
+            "Macro-F1 averages over the labels the group's gold sentences hold: a group whose gold sentences all take one stance "
+            "is scored on that stance alone (over both, the label it never holds would score 0 and halve a perfect group's figure). "
+            "The accuracy interval (Wilson) shows how little a small group can say.",
+            "",
+            f"| group | n | gold | accuracy | accuracy {_level(m)} CI | macro-F1 |",
+            "|---|---|---|---|---|---|",
+        ]
         for key, g in groups.items():
-            out.append(f"| {key} | {g['n']} | {g['accuracy']:.3f} | {g['macro_f1']:.3f} |")
+            gold = ", ".join(f"{label} {count}" for label, count in g["gold"].items())
+            out.append(f"| {key} | {g['n']} | {gold} | {g['accuracy']:.3f} | {_interval(g['accuracy_ci'])} | {g['macro_f1']:.3f} |")
     if m.get("figures"):
         out += ["", "## Figures", ""]
         titles = {
