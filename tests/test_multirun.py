@@ -32,7 +32,7 @@ def run_multirun(args):
 
 
 def test_seed_multirun_and_aggregate(tmp_path, tiny_model_dir, capsys):
-    run_multirun([*base(tmp_path, tiny_model_dir), "seed=1,2"])
+    run_multirun([*base(tmp_path, tiny_model_dir), "seed=1,2", f"eval.real_dev={ROOT / 'data' / 'realtext' / 'dev.jsonl'}"])
     sweep = tmp_path / "sweep"
     assert (sweep / "0" / "run" / "metrics.json").exists() and (sweep / "1" / "run" / "metrics.json").exists()
     aggregate_main([str(sweep)])  # the folder as the first word, as the README shows it
@@ -41,7 +41,12 @@ def test_seed_multirun_and_aggregate(tmp_path, tiny_model_dir, capsys):
     values = table["macro_f1"]["values"]
     assert table["macro_f1"]["mean"] == pytest.approx(sum(values) / 2)
     assert "tfidf_lr_macro_f1" in table
-    assert "| macro_f1 |" in (sweep / "aggregate.md").read_text()
+    # the other sets the runs were scored on are aggregated too: a recipe is chosen on more than its test split
+    dev = [json.loads((sweep / i / "run" / "metrics.json").read_text())["evaluations"]["real_dev"]["macro_f1"] for i in ("0", "1")]
+    assert table["real_dev.macro_f1"]["values"] == dev
+    assert "n" not in table and "real_dev.n" not in table and "ci_level" not in table, "sizes are not figures"
+    markdown = (sweep / "aggregate.md").read_text()
+    assert "| macro_f1 |" in markdown and "| real_dev.macro_f1 |" in markdown
 
 
 def test_optuna_sweep_and_trials_table(tmp_path, tiny_model_dir):
