@@ -70,11 +70,17 @@ def ranking_metrics(y_true: np.ndarray, proba: np.ndarray, labels: Sequence[str]
 
 def fast_macro_f1(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> float:
     """Macro-F1 from confusion counts (equal to sklearn's with zero_division=0); used in bootstraps."""
-    cm = np.bincount(y_true * k + y_pred, minlength=k * k).reshape(k, k)
-    tp = np.diag(cm).astype(float)
-    denom = cm.sum(axis=0) + cm.sum(axis=1)
-    f1 = np.divide(2 * tp, denom, out=np.zeros(k), where=denom > 0)
+    f1, _ = _per_label_f1(y_true, y_pred, k)
     return float(f1.mean())
+
+
+def _per_label_f1(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each label's F1 (0 where it has neither gold nor predicted rows) and its gold support, from confusion counts."""
+    cm = np.bincount(np.asarray(y_true) * k + np.asarray(y_pred), minlength=k * k).reshape(k, k)
+    tp = np.diag(cm).astype(float)
+    support = cm.sum(axis=1)
+    denom = cm.sum(axis=0) + support
+    return np.divide(2 * tp, denom, out=np.zeros(k), where=denom > 0), support
 
 
 def group_macro_f1(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> float:
@@ -85,11 +91,7 @@ def group_macro_f1(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> float:
     refusals (always hardline), reads 0.500 when every one of them is called right. Its mistakes
     still count: they lower that stance's recall. Equal to `fast_macro_f1` when every label occurs.
     """
-    cm = np.bincount(np.asarray(y_true) * k + np.asarray(y_pred), minlength=k * k).reshape(k, k)
-    tp = np.diag(cm).astype(float)
-    support = cm.sum(axis=1)
-    denom = cm.sum(axis=0) + support
-    f1 = np.divide(2 * tp, denom, out=np.zeros(k), where=denom > 0)
+    f1, support = _per_label_f1(y_true, y_pred, k)
     return float(f1[support > 0].mean()) if support.any() else 0.0
 
 
