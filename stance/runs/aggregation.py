@@ -75,7 +75,7 @@ def _add(table: dict[str, dict[str, Any]], key: str, values: list[Any]) -> None:
         }
 
 
-def to_markdown(runs: list[dict[str, Any]], table: dict[str, dict[str, float]]) -> str:
+def to_markdown(runs: list[dict[str, Any]], table: dict[str, dict[str, Any]]) -> str:
     lines = [
         f"# {len(runs)} runs (seeds {', '.join(str(r['seed']) for r in runs)}): the {runs[0]['primary']} split, then every other set "
         "they were scored on as <set>.<figure>",
