@@ -271,7 +271,6 @@ def _breakdowns(rows: LabelledRows, y: np.ndarray, pred: np.ndarray, labels: tup
     Macro-F1 averages over the stances a group's gold rows take (`group_macro_f1`), and `gold` says
     which those are, so a group of one stance is read as what it is: that stance's F1.
     """
-    k = len(labels)
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for column in BREAKDOWN_COLUMNS:
         values = rows.meta.get(column)
@@ -284,17 +283,20 @@ def _breakdowns(rows: LabelledRows, y: np.ndarray, pred: np.ndarray, labels: tup
                 groups[str(key)].append(i)
         if len(groups) < 2 and column != "tags":
             continue
-        out[column] = {
-            key: {
-                "n": len(idx),
-                "gold": {labels[j]: int(c) for j, c in enumerate(np.bincount(y[idx], minlength=k)) if c},
-                "accuracy": float(np.mean(y[idx] == pred[idx])),
-                "accuracy_ci": wilson_interval(int(np.sum(y[idx] == pred[idx])), len(idx), level),
-                "macro_f1": group_macro_f1(y[idx], pred[idx], k),
-            }
-            for key, idx in sorted(groups.items(), key=lambda kv: -len(kv[1]))
-        }
+        out[column] = {key: _group_figures(y[idx], pred[idx], labels, level) for key, idx in sorted(groups.items(), key=lambda kv: -len(kv[1]))}
     return out
+
+
+def _group_figures(y: np.ndarray, pred: np.ndarray, labels: tuple[str, ...], level: float) -> dict[str, Any]:
+    """One group's size, gold stances, accuracy with its Wilson interval, and macro-F1 over the stances it holds."""
+    right = int(np.sum(y == pred))
+    return {
+        "n": len(y),
+        "gold": {labels[j]: int(c) for j, c in enumerate(np.bincount(y, minlength=len(labels))) if c},
+        "accuracy": right / len(y),
+        "accuracy_ci": wilson_interval(right, len(y), level),
+        "macro_f1": group_macro_f1(y, pred, len(labels)),
+    }
 
 
 def _top_errors(classifier: Any, rows: LabelledRows, labels: tuple[str, ...], y: np.ndarray, proba: np.ndarray, n: int) -> list[dict[str, Any]]:

@@ -49,19 +49,36 @@ def aggregate(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
     The primary split's figures keep their own names (`macro_f1`); the other sets the runs were
     scored on (the real-text dev set, running text, the raw articles as documents) are named
-    `<set>.<figure>` (`real_dev.macro_f1`, `running.no_side_given_a_side`): a recipe is chosen on
-    several yardsticks, so the seeds' spread is wanted on each.
+    `<set>.<figure>` (`real_dev.macro_f1`, `running.no_side_given_a_side`), and figures of groups
+    within a set by their path (`real_dev.tags.lexical_trap.macro_f1`, `running.parts.news.macro_f1`):
+    a recipe is chosen on several yardsticks, so the seeds' spread is wanted on each.
     """
     first = runs[0]
     sets = [first["primary"], *(name for name in first["evaluations"] if name != first["primary"])]
     table: dict[str, dict[str, Any]] = {}
     for name in sets:
-        prefix = "" if name == first["primary"] else f"{name}."
-        figures = first["evaluations"][name]
-        for key in (k for k, v in figures.items() if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in COUNT_KEYS):
-            _add(table, prefix + key, [r["evaluations"].get(name, {}).get(key) for r in runs])
+        prefix = () if name == first["primary"] else (name,)
+        for path in _figure_paths(first["evaluations"][name]):
+            _add(table, ".".join(prefix + path), [_at(r["evaluations"].get(name), path) for r in runs])
     _add(table, "validation_best_macro_f1", [r.get("validation_best_macro_f1") for r in runs])
     return table
+
+
+def _figure_paths(figures: dict[str, Any], path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The key paths of the numeric figures of one set, nested groups included (`tags.lexical_trap.macro_f1`, `parts.news.macro_f1`)."""
+    out = []
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            out += _figure_paths(value, (*path, key))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and key not in COUNT_KEYS:
+            out.append((*path, key))
+    return out
+
+
+def _at(figures: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        figures = figures.get(key) if isinstance(figures, dict) else None
+    return figures
 
 
 def _add(table: dict[str, dict[str, Any]], key: str, values: list[Any]) -> None:

@@ -2,6 +2,7 @@
 
 {"primary": "test",                                   # the split the run was judged on (eval.split)
  "evaluations": {"test": {...}, "real_dev": {...}},   # headline figures per evaluated set, keyed by its real name
+                                                      # (each with "tags": {tag: {n, accuracy, macro_f1}} where rows are tagged)
  "validation_best_macro_f1": 0.91, "calibration": {...}, "train": {...}, "history": [...], "dataset": {...}}
 """
 
@@ -30,6 +31,10 @@ def headline(metrics: dict[str, Any]) -> dict[str, Any]:
         out[f"{name}_macro_f1"] = b["macro_f1"]
         if b.get("hard_cases_macro_f1") is not None:
             out[f"{name}_hard_cases_macro_f1"] = b["hard_cases_macro_f1"]
+    # each hard-case tag's figures, so that seeds can be compared tag by tag (`stance-aggregate`: real_dev.tags.<tag>.macro_f1)
+    tags = metrics.get("breakdowns", {}).get("tags")
+    if tags:
+        out["tags"] = {tag: {k: group[k] for k in ("n", "accuracy", "macro_f1")} for tag, group in tags.items()}
     return out
 
 
