@@ -201,3 +201,77 @@ def test_a_stuck_model_is_told_from_one_that_answers_one_label_but_still_ranks()
     assert probability_spread(ranks) > 0.1 and not learned_nothing(ranks, gold)
     assert not learned_nothing(stuck[:20], gold[:20]), "one label in the gold: nothing to judge"
     assert not learned_nothing(stuck[::3], gold[::3]), "20 rows: too few to judge"
+
+
+def _tokenised(tokenizer):
+    from stance.modeling.fine_tuning import tokenize_splits
+
+    return tokenize_splits(_tiny_dataset(), tokenizer, 32)["train"]
+
+
+def test_probing_fits_the_head_alone_before_fine_tuning(tiny_model_dir):
+    from transformers import DataCollatorWithPadding
+
+    from stance.modeling.loading import load_for_training
+    from stance.modeling.probing import probe_head
+
+    model, tokenizer = load_for_training(str(tiny_model_dir), ("conciliatory", "hardline"))
+    before = {name: tensor.clone() for name, tensor in model.state_dict().items()}
+    outcome = probe_head(model, _tokenised(tokenizer), DataCollatorWithPadding(tokenizer), epochs=20, seed=0)
+    after = model.state_dict()
+    moved = {name for name in before if not torch_equal(before[name], after[name])}
+    assert moved and all(name.startswith("classifier.") for name in moved), "only the head is fitted; the encoder is left as it was"
+    assert outcome.sentences == 16 and outcome.loss_after < outcome.loss_before
+    assert model.training, "handed back in training mode, ready for fine-tuning"
+
+
+def test_probing_refuses_a_head_that_reads_more_than_the_first_token(tiny_model_dir):
+    import torch
+    from transformers import DataCollatorWithPadding
+
+    from stance.modeling.loading import load_for_training
+    from stance.modeling.probing import probe_head
+
+    class MeanPooling(torch.nn.Module):
+        def __init__(self, size: int) -> None:
+            super().__init__()
+            self.out = torch.nn.Linear(size, 2)
+
+        def forward(self, sequence):
+            return self.out(sequence.mean(dim=1))
+
+    class Model(torch.nn.Module):
+        def __init__(self, bert) -> None:
+            super().__init__()
+            self.bert, self.classifier = bert, MeanPooling(bert.config.hidden_size)
+
+        def forward(self, input_ids, attention_mask, token_type_ids=None):
+            return self.classifier(self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state)
+
+    model, tokenizer = load_for_training(str(tiny_model_dir), ("conciliatory", "hardline"))
+    with pytest.raises(StanceError, match="reads more than the first token") as error:
+        probe_head(Model(model.bert), _tokenised(tokenizer), DataCollatorWithPadding(tokenizer), epochs=1, seed=0)
+    assert error.value.where == "trainer.probe_epochs"
+    with pytest.raises(StanceError, match="no `classifier` head"):
+        probe_head(model.bert, _tokenised(tokenizer), DataCollatorWithPadding(tokenizer), epochs=1, seed=0)
+
+
+def test_fine_tuning_fits_the_head_first_when_probe_epochs_is_set(tiny_model_dir, tmp_path, monkeypatch, capsys):
+    import stance.modeling.fine_tuning as fine_tuning
+    from stance.modeling.fine_tuning import TrainOptions, fine_tune
+    from stance.modeling.loading import load_for_training
+
+    calls = []
+    real = fine_tuning.probe_head
+
+    def spy(model, train, collate, epochs, seed, dtype=None, device="cpu"):
+        calls.append((epochs, len(train)))
+        return real(model, train, collate, epochs, seed, dtype, device)
+
+    monkeypatch.setattr(fine_tuning, "probe_head", spy)
+    for probe_epochs in (0, 3):
+        model, tokenizer = load_for_training(str(tiny_model_dir), ("conciliatory", "hardline"))
+        opts = TrainOptions(max_steps=1, batch_size=8, report_to=[], early_stopping_patience=0, freeze_layers=0, probe_epochs=probe_epochs)
+        fine_tune(_tiny_dataset(), model, tokenizer, ("conciliatory", "hardline"), tmp_path / str(probe_epochs), opts)
+    assert calls == [(3, 16)], "probing runs only when asked, on the whole training split"
+    assert "fitted the classification head alone" in capsys.readouterr().out

@@ -13,6 +13,7 @@ import numpy as np
 from stance.errors import StanceError, check_setting
 from stance.evaluation.metrics import learned_nothing, probability_spread
 from stance.modeling.distillation import IGNORE, Distillation, add_transfer_rows, distillation_loss, feature_loss, mean_pooled
+from stance.modeling.probing import probe_head
 
 
 @dataclass
@@ -39,6 +40,7 @@ class TrainOptions:
     num_threads: int | None = None
     freeze_embeddings: bool = True
     freeze_layers: int = 4
+    probe_epochs: int = 5
     device: str = "auto"
 
     def __post_init__(self) -> None:
@@ -53,6 +55,7 @@ class TrainOptions:
         check_setting(self.early_stopping_patience >= 0, "trainer.early_stopping_patience", self.early_stopping_patience, "0 or more epochs")
         check_setting(self.logging_steps >= 1, "trainer.logging_steps", self.logging_steps, "1 or more steps")
         check_setting(self.freeze_layers >= 0, "trainer.freeze_layers", self.freeze_layers, "0 (train every layer) or more")
+        check_setting(self.probe_epochs >= 0, "trainer.probe_epochs", self.probe_epochs, "0 (no probing) or more passes, e.g. 5")
 
 
 @dataclass
@@ -279,7 +282,8 @@ def fine_tune(
     Checkpoints go to `checkpoint_dir` every epoch so that a killed run can resume from it
     (`opts.resume`). Ctrl-C writes a checkpoint and raises `TrainingInterrupted`. With `distill`,
     the student also learns the teacher's softened probabilities, on the train split and on the
-    transfer sentences. With `stop_when_stuck`, a validation pass that shows the model learned nothing
+    transfer sentences. With `opts.probe_epochs`, the classification head is first fitted alone on the
+    frozen encoder's features (LP-FT, `stance.modeling.probing`). With `stop_when_stuck`, a validation pass that shows the model learned nothing
     (`learned_nothing`) ends training; debug runs, which are not meant to learn, turn it off.
     """
     import time
@@ -306,6 +310,19 @@ def fine_tune(
             # trained with the student and dropped before it is returned: the saved model stays a plain classifier
             model.stance_feature_projection = torch.nn.Linear(model.config.hidden_size, distill.feature_size)
     has_validation = "validation" in encoded and len(encoded["validation"]) > 0
+    resume_from = last_checkpoint(checkpoint_dir) if opts.resume else None
+    if opts.resume and resume_from is None:
+        raise StanceError("no checkpoint to resume from", where=str(checkpoint_dir), fix="run again without trainer.resume=true")
+    started = time.perf_counter()
+    precision = _precision_flags(opts.mixed_precision, device)
+    if opts.probe_epochs and resume_from is None:  # a resumed run takes its head from the checkpoint
+        dtype = torch.bfloat16 if precision.get("bf16") else torch.float16 if precision.get("fp16") else None
+        probe = probe_head(model, encoded["train"], DataCollatorWithPadding(tokenizer), opts.probe_epochs, seed, dtype, device)
+        print(
+            f"fitted the classification head alone on the frozen encoder's features of {probe.sentences} sentences "
+            f"({opts.probe_epochs} passes, loss {probe.loss_before:.3f} -> {probe.loss_after:.3f}, {probe.seconds:.0f} s); now fine-tuning",
+            flush=True,
+        )
     weights = class_weight_vector(opts.class_weights, labels, np.asarray(list(dataset["train"]["label"])), opts.explicit_class_weights)
 
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
@@ -338,7 +355,7 @@ def fine_tune(
         dataloader_num_workers=0,
         disable_tqdm=not os.isatty(2),
         save_only_model=False,
-        **_precision_flags(opts.mixed_precision, device),
+        **precision,
     )
 
     interrupted = {"flag": False}
@@ -385,9 +402,6 @@ def fine_tune(
         compute_loss_func=class_weighted_loss(weights) if weights is not None and distill is None else None,
         callbacks=callbacks,
     )
-    resume_from = last_checkpoint(checkpoint_dir) if opts.resume else None
-    if opts.resume and resume_from is None:
-        raise StanceError("no checkpoint to resume from", where=str(checkpoint_dir), fix="run again without trainer.resume=true")
 
     def on_sigint(signum: int, frame: Any) -> None:
         if interrupted["flag"]:
@@ -396,7 +410,6 @@ def fine_tune(
         print("\nstance: interrupt received; saving a checkpoint after this step (Ctrl-C again to abort)", flush=True)
 
     previous = signal.signal(signal.SIGINT, on_sigint) if _main_thread() else None
-    started = time.perf_counter()
     try:
         trainer.train(resume_from_checkpoint=resume_from)
     finally:

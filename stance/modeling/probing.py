@@ -1,0 +1,103 @@
+"""Linear probing before fine-tuning (LP-FT): fit the classification head on the frozen encoder's features first.
+
+Fine-tuning from a randomly initialised head sends large, uninformative gradients into the encoder
+while the head is still wrong, and distorts the pretrained features that sentences unlike the
+training data depend on (Kumar et al., "Fine-Tuning can Distort Pretrained Features and
+Underperform Out-of-Distribution", ICLR 2022). Fitting the head alone first, on features computed
+once, starts fine-tuning from a head that already reads the encoder (docs/results.md, 2026-12-06).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from stance.errors import StanceError
+from stance.modeling.distillation import IGNORE  # rows without a gold label (distillation's transfer sentences) are not probed
+
+PROBE_LEARNING_RATE = 1e-3  # AdamW rate for the head alone (the encoder's fine-tuning rate is far too low for a fresh head)
+PROBE_BATCH_SIZE = 64  # sentences per step, both when computing features and when fitting the head
+
+
+@dataclass
+class ProbeOutcome:
+    sentences: int
+    loss_before: float  # the head's mean cross-entropy on the probed sentences before fitting
+    loss_after: float
+    seconds: float
+
+
+def classification_head(model: Any) -> Any:
+    """The module that turns the encoder's output into logits (`classifier` in BERT, RoBERTa, MPNet, DeBERTa, ELECTRA)."""
+    import torch
+
+    head = getattr(model, "classifier", None)
+    if not isinstance(head, torch.nn.Module):
+        raise StanceError(
+            f"{type(model).__name__} has no `classifier` head to fit on its own",
+            where="trainer.probe_epochs",
+            fix="set trainer.probe_epochs=0 for this encoder",
+        )
+    return head
+
+
+def probe_head(model: Any, train: Any, collate: Any, epochs: int, seed: int, autocast_dtype: Any = None, device: str = "cpu") -> ProbeOutcome:
+    """Fit `classification_head(model)` for `epochs` passes over the encoder's features of the tokenised `train` rows.
+
+    The features are computed once, in evaluation mode (no dropout), with `autocast_dtype` (the
+    mixed precision training will use, or None); the encoder is not changed. Heads that read the
+    first token of the sequence (most) are fed that token only; a head that reads more is refused.
+    """
+    import torch
+
+    started = time.perf_counter()
+    head = classification_head(model)
+    labelled = np.flatnonzero(np.asarray(train["labels"]) != IGNORE)
+    order = labelled[np.argsort(np.asarray(train["length"])[labelled], kind="stable")]  # near-equal lengths pad little
+    keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in train.column_names]
+    inputs: list[Any] = []
+    handle = head.register_forward_pre_hook(lambda module, args: inputs.append(args[0].detach()))
+    features, gold = [], []
+    first = None  # the first batch's whole sequence, to check that the head reads only its first token
+    model.to(device).eval()
+    try:
+        with torch.no_grad(), torch.autocast(device, dtype=autocast_dtype or torch.bfloat16, enabled=autocast_dtype is not None):
+            for start in range(0, len(order), PROBE_BATCH_SIZE):
+                rows = train.select(order[start : start + PROBE_BATCH_SIZE])
+                batch = collate([{k: rows[k][i] for k in keys} for i in range(len(rows))])
+                model(**{k: v.to(device) for k, v in batch.items()})
+                x = inputs.pop().float()
+                if x.dim() == 3:
+                    first = x if start == 0 else first
+                    x = x[:, :1]
+                features.append(x)
+                gold.append(torch.as_tensor(rows["labels"], device=device))
+    finally:
+        handle.remove()
+    x, y = torch.cat(features), torch.cat(gold)
+    with torch.no_grad():
+        if first is not None and not torch.allclose(head(first[:, :1]), head(first), atol=1e-5):
+            raise StanceError(
+                f"the head of {type(model).__name__} reads more than the first token, so it cannot be fitted on that token alone",
+                where="trainer.probe_epochs",
+                fix="set trainer.probe_epochs=0 for this encoder",
+            )
+        before = float(torch.nn.functional.cross_entropy(head(x), y))
+    head.train()
+    optimiser = torch.optim.AdamW(head.parameters(), lr=PROBE_LEARNING_RATE, weight_decay=0.01)
+    generator = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        for idx in torch.randperm(len(y), generator=generator).split(PROBE_BATCH_SIZE):
+            idx = idx.to(device)
+            loss = torch.nn.functional.cross_entropy(head(x[idx]), y[idx])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+    head.eval()
+    with torch.no_grad():
+        after = float(torch.nn.functional.cross_entropy(head(x), y))
+    model.train()
+    return ProbeOutcome(sentences=len(y), loss_before=before, loss_after=after, seconds=time.perf_counter() - started)
