@@ -249,7 +249,7 @@ def test_probing_refuses_a_head_that_reads_more_than_the_first_token(tiny_model_
             return self.classifier(self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state)
 
     model, tokenizer = load_for_training(str(tiny_model_dir), ("conciliatory", "hardline"))
-    with pytest.raises(StanceError, match="reads more than the first token") as error:
+    with pytest.raises(StanceError, match="reads more than the first token") as error:  # an UnprobeableHead
         probe_head(Model(model.bert), _tokenised(tokenizer), DataCollatorWithPadding(tokenizer), epochs=1, seed=0)
     assert error.value.where == "trainer.probe_epochs"
     with pytest.raises(StanceError, match="no `classifier` head"):
@@ -275,3 +275,20 @@ def test_fine_tuning_fits_the_head_first_when_probe_epochs_is_set(tiny_model_dir
         fine_tune(_tiny_dataset(), model, tokenizer, ("conciliatory", "hardline"), tmp_path / str(probe_epochs), opts)
     assert calls == [(3, 16)], "probing runs only when asked, on the whole training split"
     assert "fitted the classification head alone" in capsys.readouterr().out
+
+
+def test_an_encoder_whose_head_cannot_be_probed_still_trains_and_says_so(tiny_model_dir, tmp_path, monkeypatch, capsys):
+    import stance.modeling.fine_tuning as fine_tuning
+    from stance.modeling.fine_tuning import TrainOptions, fine_tune
+    from stance.modeling.loading import load_for_training
+    from stance.modeling.probing import UnprobeableHead
+
+    def unprobeable(*args, **kwargs):
+        raise UnprobeableHead("the head of XLNetForSequenceClassification reads more than the first token", where="trainer.probe_epochs")
+
+    monkeypatch.setattr(fine_tuning, "probe_head", unprobeable)
+    model, tokenizer = load_for_training(str(tiny_model_dir), ("conciliatory", "hardline"))
+    opts = TrainOptions(max_steps=1, batch_size=8, report_to=[], early_stopping_patience=0, freeze_layers=0, probe_epochs=5)
+    outcome = fine_tune(_tiny_dataset(), model, tokenizer, ("conciliatory", "hardline"), tmp_path, opts)
+    assert outcome.steps == 1
+    assert "not fitting the head first: the head of XLNetForSequenceClassification reads more" in capsys.readouterr().out

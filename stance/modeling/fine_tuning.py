@@ -13,7 +13,7 @@ import numpy as np
 from stance.errors import StanceError, check_setting
 from stance.evaluation.metrics import learned_nothing, probability_spread
 from stance.modeling.distillation import IGNORE, Distillation, add_transfer_rows, distillation_loss, feature_loss, mean_pooled
-from stance.modeling.probing import probe_head
+from stance.modeling.probing import UnprobeableHead, probe_head
 
 
 @dataclass
@@ -317,12 +317,15 @@ def fine_tune(
     precision = _precision_flags(opts.mixed_precision, device)
     if opts.probe_epochs and resume_from is None:  # a resumed run takes its head from the checkpoint
         dtype = torch.bfloat16 if precision.get("bf16") else torch.float16 if precision.get("fp16") else None
-        probe = probe_head(model, encoded["train"], DataCollatorWithPadding(tokenizer), opts.probe_epochs, seed, dtype, device)
-        print(
-            f"fitted the classification head alone on the frozen encoder's features of {probe.sentences} sentences "
-            f"({opts.probe_epochs} passes, loss {probe.loss_before:.3f} -> {probe.loss_after:.3f}, {probe.seconds:.0f} s); now fine-tuning",
-            flush=True,
-        )
+        try:
+            probe = probe_head(model, encoded["train"], DataCollatorWithPadding(tokenizer), opts.probe_epochs, seed, dtype, device)
+            print(
+                f"fitted the classification head alone on the frozen encoder's features of {probe.sentences} sentences "
+                f"({opts.probe_epochs} passes, loss {probe.loss_before:.3f} -> {probe.loss_after:.3f}, {probe.seconds:.0f} s); now fine-tuning",
+                flush=True,
+            )
+        except UnprobeableHead as error:  # any encoder must train: this one is fine-tuned from its random head, as before probing existed
+            print(f"stance: note: not fitting the head first: {error.message} ({error.where}); fine-tuning it from its random start", flush=True)
     weights = class_weight_vector(opts.class_weights, labels, np.asarray(list(dataset["train"]["label"])), opts.explicit_class_weights)
 
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1

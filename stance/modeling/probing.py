@@ -22,6 +22,10 @@ PROBE_LEARNING_RATE = 1e-3  # AdamW rate for the head alone (the encoder's fine-
 PROBE_BATCH_SIZE = 64  # sentences per step, both when computing features and when fitting the head
 
 
+class UnprobeableHead(StanceError):
+    """The model's head cannot be fitted on first-token features: fine-tuning goes on without probing, and says so."""
+
+
 @dataclass
 class ProbeOutcome:
     sentences: int
@@ -36,10 +40,10 @@ def classification_head(model: Any) -> Any:
 
     head = getattr(model, "classifier", None)
     if not isinstance(head, torch.nn.Module):
-        raise StanceError(
+        raise UnprobeableHead(
             f"{type(model).__name__} has no `classifier` head to fit on its own",
             where="trainer.probe_epochs",
-            fix="set trainer.probe_epochs=0 for this encoder",
+            fix="trainer.probe_epochs=0 trains it without probing",
         )
     return head
 
@@ -49,7 +53,8 @@ def probe_head(model: Any, train: Any, collate: Any, epochs: int, seed: int, aut
 
     The features are computed once, in evaluation mode (no dropout), with `autocast_dtype` (the
     mixed precision training will use, or None); the encoder is not changed. Heads that read the
-    first token of the sequence (most) are fed that token only; a head that reads more is refused.
+    first token of the sequence (most) are fed that token only; a head that reads more, or a model without a
+    `classifier`, raises `UnprobeableHead`, before the head is changed.
     """
     import torch
 
@@ -80,10 +85,10 @@ def probe_head(model: Any, train: Any, collate: Any, epochs: int, seed: int, aut
     x, y = torch.cat(features), torch.cat(gold)
     with torch.no_grad():
         if first is not None and not torch.allclose(head(first[:, :1]), head(first), atol=1e-5):
-            raise StanceError(
+            raise UnprobeableHead(
                 f"the head of {type(model).__name__} reads more than the first token, so it cannot be fitted on that token alone",
                 where="trainer.probe_epochs",
-                fix="set trainer.probe_epochs=0 for this encoder",
+                fix="trainer.probe_epochs=0 trains it without probing",
             )
         before = float(torch.nn.functional.cross_entropy(head(x), y))
     head.train()
