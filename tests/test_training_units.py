@@ -27,7 +27,8 @@ def test_length_grouped_training_still_evaluates_rows_in_length_order(tmp_path):
     import torch
     from transformers import TrainingArguments
 
-    from stance.modeling.fine_tuning import by_length, sorted_eval_trainer_class
+    from stance.modeling.encoding import by_length
+    from stance.modeling.fine_tuning import sorted_eval_trainer_class
 
     lengths = np.random.default_rng(0).integers(3, 60, size=300).tolist()
     rows = datasets.Dataset.from_dict({"input_ids": [[1] * n for n in lengths], "length": lengths})

@@ -13,6 +13,7 @@ import numpy as np
 from stance.errors import StanceError, check_setting
 from stance.evaluation.metrics import learned_nothing, probability_spread
 from stance.modeling.distillation import IGNORE, Distillation, add_transfer_rows, distillation_loss, feature_loss, mean_pooled
+from stance.modeling.encoding import by_length
 from stance.modeling.probing import UnprobeableHead, probe_head
 
 
@@ -493,11 +494,6 @@ def sorted_eval_trainer_class(distill: Distillation | None = None, weights: np.n
             return (loss, outputs) if return_outputs else loss
 
     return DistillingTrainer
-
-
-def by_length(dataset: Any) -> Any:
-    """The rows in order of token count: evaluation order does not change the metrics, and sorted batches hardly pad."""
-    return dataset.select(np.argsort(list(dataset["length"]), kind="stable"))
 
 
 def _main_thread() -> bool:

@@ -17,6 +17,7 @@ import numpy as np
 
 from stance.errors import StanceError
 from stance.modeling.distillation import IGNORE  # rows without a gold label (distillation's transfer sentences) are not probed
+from stance.modeling.encoding import by_length
 
 PROBE_LEARNING_RATE = 1e-3  # AdamW rate for the head alone (the encoder's fine-tuning rate is far too low for a fresh head)
 PROBE_BATCH_SIZE = 64  # sentences per step, both when computing features and when fitting the head
@@ -60,8 +61,7 @@ def probe_head(model: Any, train: Any, collate: Any, epochs: int, seed: int, aut
 
     started = time.perf_counter()
     head = classification_head(model)
-    labelled = np.flatnonzero(np.asarray(train["labels"]) != IGNORE)
-    order = labelled[np.argsort(np.asarray(train["length"])[labelled], kind="stable")]  # near-equal lengths pad little
+    rows_in_order = by_length(train.select(np.flatnonzero(np.asarray(train["labels"]) != IGNORE)))
     keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in train.column_names]
     inputs: list[Any] = []
     handle = head.register_forward_pre_hook(lambda module, args: inputs.append(args[0].detach()))
@@ -69,8 +69,8 @@ def probe_head(model: Any, train: Any, collate: Any, epochs: int, seed: int, aut
     model.to(device).eval()
     try:
         with torch.no_grad(), torch.autocast(device, dtype=autocast_dtype or torch.bfloat16, enabled=autocast_dtype is not None):
-            for start in range(0, len(order), PROBE_BATCH_SIZE):
-                rows = train.select(order[start : start + PROBE_BATCH_SIZE])
+            for start in range(0, len(rows_in_order), PROBE_BATCH_SIZE):
+                rows = rows_in_order.select(range(start, min(start + PROBE_BATCH_SIZE, len(rows_in_order))))
                 batch = collate([{k: rows[k][i] for k in keys} for i in range(len(rows))])
                 model(**{k: v.to(device) for k, v in batch.items()})
                 x = inputs.pop().float()
