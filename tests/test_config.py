@@ -36,10 +36,9 @@ def test_experiment_context_reads_the_sentence_before_at_the_rate_that_trains_wi
     assert context.model.context == "previous" and context.model.context_tokens == 48 and base.model.context == "none"
     # at the default's 6e-5, two of five runs with context never left their start (docs/results.md)
     assert context.trainer.learning_rate == 4e-5 < base.trainer.learning_rate and context.name == "context"
-    # and without fitting the head first, as it was measured; the rest of the recipe is the default's
-    assert context.trainer.probe_epochs == 0 < base.trainer.probe_epochs
-    own = ("learning_rate", "probe_epochs")
-    assert {k: v for k, v in context.trainer.items() if k not in own} == {k: v for k, v in base.trainer.items() if k not in own}
+    # the rest of the recipe is the default's, fitting the head first included (measured with it: docs/results.md)
+    assert context.trainer.probe_epochs == base.trainer.probe_epochs > 0
+    assert {k: v for k, v in context.trainer.items() if k != "learning_rate"} == {k: v for k, v in base.trainer.items() if k != "learning_rate"}
     assert context.data == base.data
 
 

@@ -30,7 +30,7 @@ def context_model(tmp_path_factory, tiny_model_dir):
         "model.context_tokens=12",
         "trainer.max_steps=20",
         "trainer.learning_rate=5e-4",
-        "trainer.probe_epochs=0",  # as experiment=context trains; a probed tiny random encoder answers near 1/3 for every input
+        "trainer.probe_epochs=0",  # a probed tiny random encoder answers near 1/3 for every input, and the pair would not visibly move it
     ]
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         result = train(compose(config_name=PRIMARY_CONFIG, overrides=overrides))
