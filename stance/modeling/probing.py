@@ -69,13 +69,12 @@ def probe_head(model: Any, train: Any, collate: Any, epochs: int, seed: int, aut
     model.to(device).eval()
     try:
         with torch.no_grad(), torch.autocast(device, dtype=autocast_dtype or torch.bfloat16, enabled=autocast_dtype is not None):
-            for start in range(0, len(rows_in_order), PROBE_BATCH_SIZE):
-                rows = rows_in_order.select(range(start, min(start + PROBE_BATCH_SIZE, len(rows_in_order))))
-                batch = collate([{k: rows[k][i] for k in keys} for i in range(len(rows))])
+            for number, rows in enumerate(rows_in_order.iter(batch_size=PROBE_BATCH_SIZE)):
+                batch = collate([{k: rows[k][i] for k in keys} for i in range(len(rows["labels"]))])
                 model(**{k: v.to(device) for k, v in batch.items()})
                 x = inputs.pop().float()
                 if x.dim() == 3:
-                    if start == 0:  # on the first batch, before the pass over the rest is spent
+                    if number == 0:  # on the first batch, before the pass over the rest is spent
                         _check_reads_first_token(model, head, x, device)
                     x = x[:, :1]
                 features.append(x)
