@@ -4,7 +4,7 @@
     python scripts/head_start_check.py wise RUN_DIR [--seed 42] [--alphas 1.0,0.9,0.8]
 
 `passes`: how well the classification head alone fits the frozen default encoder's first-token
-features (computed as `stance.modeling.probing.probe_head` computes them) after N passes: training
+features (`stance.modeling.probing.first_token_features`, fitted by its `fit_head`) after N passes: training
 accuracy, three-way macro-F1 on validation and on its real rows.
 
 `wise`: WiSE-FT (Wortsman et al., CVPR 2022). Mixes a trained default model's weights with those its
@@ -27,71 +27,45 @@ import numpy as np
 PREPARED = "data/processed/diplomatic"
 
 
-def _first_token_features(model: Any, split: Any, collate: Any) -> Any:
-    import torch
-
-    from stance.modeling.encoding import by_length
-
-    got: list[Any] = []
-    handle = model.classifier.register_forward_pre_hook(lambda module, args: got.append(args[0][:, 0].float()))
-    keys = [k for k in ("input_ids", "attention_mask") if k in split.column_names]
-    rows_in_order = by_length(split.add_column("position", list(range(len(split)))))
-    features = torch.zeros(len(split), model.config.hidden_size)
-    model.eval()
-    try:
-        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
-            for rows in rows_in_order.iter(batch_size=64):
-                model(**collate([{k: rows[k][i] for k in keys} for i in range(len(rows["position"]))]))
-                features[torch.as_tensor(rows["position"])] = got.pop()
-    finally:
-        handle.remove()
-    return features
-
-
 def passes(counts: list[int]) -> None:
     import torch
     from datasets import load_from_disk
     from sklearn.metrics import accuracy_score, f1_score
     from transformers import DataCollatorWithPadding, set_seed
 
+    from stance.modeling.encoding import by_length
     from stance.modeling.fine_tuning import tokenize_splits
-    from stance.modeling.loading import DEFAULT_ENCODER, load_for_training, resolve_model_source
-    from stance.modeling.probing import PROBE_BATCH_SIZE, PROBE_LEARNING_RATE
+    from stance.modeling.loading import DEFAULT_ENCODER, ModelOptions, load_for_training, resolve_model_source
+    from stance.modeling.probing import first_token_features, fit_head
 
     data = load_from_disk(PREPARED)
     labels = tuple(data["train"].features["label"].names)
     set_seed(42)
     model, tokenizer = load_for_training(resolve_model_source(DEFAULT_ENCODER), labels)
-    encoded = tokenize_splits(data, tokenizer, 128)
+    encoded = tokenize_splits(data, tokenizer, ModelOptions().max_length)
     collate = DataCollatorWithPadding(tokenizer)
-    x_train, x_val = (_first_token_features(model, encoded[s], collate) for s in ("train", "validation"))
-    y_train, y_val = torch.as_tensor(encoded["train"]["labels"]), np.asarray(encoded["validation"]["labels"])
-    real = np.asarray(data["validation"]["origin"]) == "real"
-    head = model.classifier
-    optimiser = torch.optim.AdamW(head.parameters(), lr=PROBE_LEARNING_RATE, weight_decay=0.01)
-    generator = torch.Generator().manual_seed(42)
-    for done in range(1, max(counts) + 1):
-        head.train()
-        for idx in torch.randperm(len(y_train), generator=generator).split(PROBE_BATCH_SIZE):
-            loss = torch.nn.functional.cross_entropy(head(x_train[idx].unsqueeze(1)), y_train[idx])
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-        if done in counts:
-            head.eval()
-            with torch.no_grad():
-                fit, pred = head(x_train.unsqueeze(1)).argmax(-1).numpy(), head(x_val.unsqueeze(1)).argmax(-1).numpy()
-            print(
-                json.dumps(
-                    {
-                        "passes": done,
-                        "train_accuracy": round(accuracy_score(y_train.numpy(), fit), 3),
-                        "validation_macro_f1": round(f1_score(y_val, pred, average="macro"), 3),
-                        "validation_real_macro_f1": round(f1_score(y_val[real], pred[real], average="macro"), 3),
-                    }
-                ),
-                flush=True,
-            )
+    x_train, y_train = first_token_features(model, encoded["train"], collate, torch.bfloat16)
+    x_val, y_val = first_token_features(model, encoded["validation"], collate, torch.bfloat16)
+    # the features come in order of length: the real rows of validation are picked out by the same order
+    origin = by_length(encoded["validation"].add_column("origin", data["validation"]["origin"]))["origin"]
+    real = np.asarray(origin) == "real"
+
+    def report(done: int) -> None:
+        if done not in counts:
+            return
+        model.classifier.eval()
+        with torch.no_grad():
+            fit, pred = model.classifier(x_train).argmax(-1).numpy(), model.classifier(x_val).argmax(-1).numpy()
+        gold = y_val.numpy()
+        figures = {
+            "passes": done,
+            "train_accuracy": round(accuracy_score(y_train.numpy(), fit), 3),
+            "validation_macro_f1": round(f1_score(gold, pred, average="macro"), 3),
+            "validation_real_macro_f1": round(f1_score(gold[real], pred[real], average="macro"), 3),
+        }
+        print(json.dumps(figures), flush=True)
+
+    fit_head(model.classifier, x_train, y_train, max(counts), 42, after_pass=report)
 
 
 def wise(run_dir: Path, seed: int, alphas: list[float]) -> None:
@@ -101,17 +75,17 @@ def wise(run_dir: Path, seed: int, alphas: list[float]) -> None:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, set_seed
 
     from stance.modeling.fine_tuning import TrainOptions, freeze_lower_layers, tokenize_splits
-    from stance.modeling.loading import DEFAULT_ENCODER, load_for_training, resolve_model_source
+    from stance.modeling.loading import DEFAULT_ENCODER, ModelOptions, load_for_training, resolve_model_source
     from stance.modeling.probing import probe_head
 
     data = load_from_disk(PREPARED)
     labels = tuple(data["train"].features["label"].names)
-    recipe = TrainOptions()
+    recipe, max_length = TrainOptions(), ModelOptions().max_length
     set_seed(seed)  # as stance.runs.training and fine_tune do: the same seed gives the same start
     start_model, tokenizer = load_for_training(resolve_model_source(DEFAULT_ENCODER), labels)
     set_seed(seed)
     freeze_lower_layers(start_model, recipe.freeze_embeddings, recipe.freeze_layers)
-    encoded = tokenize_splits(data, tokenizer, 128)
+    encoded = tokenize_splits(data, tokenizer, max_length)
     probe_head(start_model, encoded["train"], DataCollatorWithPadding(tokenizer), recipe.probe_epochs, seed, torch.bfloat16)
     start = start_model.state_dict()
     trained_model = AutoModelForSequenceClassification.from_pretrained(run_dir / "model")
@@ -135,7 +109,7 @@ def wise(run_dir: Path, seed: int, alphas: list[float]) -> None:
         with torch.no_grad():
             for at in range(0, len(order), 64):
                 idx = order[at : at + 64]
-                batch = tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=128, return_tensors="pt")
+                batch = tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=max_length, return_tensors="pt")
                 out[idx] = trained_model(**batch).logits.float().numpy()
         return out
 

@@ -10,6 +10,7 @@ once, starts fine-tuning from a head that already reads the encoder (docs/result
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,25 +53,44 @@ def classification_head(model: Any) -> Any:
 def probe_head(model: Any, train: Any, collate: Any, epochs: int, seed: int, autocast_dtype: Any = None, device: str = "cpu") -> ProbeOutcome:
     """Fit `classification_head(model)` for `epochs` passes over the encoder's features of the tokenised `train` rows.
 
-    The features are computed once, in evaluation mode (no dropout), with `autocast_dtype` (the
-    mixed precision training will use, or None); the encoder is not changed. Heads that read the
-    first token of the sequence (most) are fed that token only; a head that reads more, or a model without a
-    `classifier`, raises `UnprobeableHead`, before the head is changed.
+    The features are computed once (`first_token_features`); the encoder is not changed. A head that
+    reads more than the first token, or a model without a `classifier`, raises `UnprobeableHead`,
+    before the head is changed.
     """
     import torch
 
     started = time.perf_counter()
     head = classification_head(model)
-    rows_in_order = by_length(train.select(np.flatnonzero(np.asarray(train["labels"]) != IGNORE)))
-    keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in train.column_names]
+    x, y = first_token_features(model, train, collate, autocast_dtype, device)
+    with torch.no_grad():
+        before = float(torch.nn.functional.cross_entropy(head(x), y))
+    fit_head(head, x, y, epochs, seed)
+    with torch.no_grad():
+        after = float(torch.nn.functional.cross_entropy(head(x), y))
+    model.train()
+    return ProbeOutcome(sentences=len(y), loss_before=before, loss_after=after, seconds=time.perf_counter() - started)
+
+
+def first_token_features(model: Any, rows: Any, collate: Any, autocast_dtype: Any = None, device: str = "cpu") -> tuple[Any, Any]:
+    """What `classification_head(model)` reads for each labelled row of the tokenised `rows`, and their labels.
+
+    Computed in evaluation mode (no dropout), with `autocast_dtype` (the mixed precision training will
+    use, or None), in order of length. Heads that read the first token of the sequence (most) get that
+    token only; one that reads more raises `UnprobeableHead` after the first batch.
+    """
+    import torch
+
+    head = classification_head(model)
+    rows_in_order = by_length(rows.select(np.flatnonzero(np.asarray(rows["labels"]) != IGNORE)))
+    keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in rows.column_names]
     inputs: list[Any] = []
     handle = head.register_forward_pre_hook(lambda module, args: inputs.append(args[0].detach()))
     features, gold = [], []
     model.to(device).eval()
     try:
         with torch.no_grad(), torch.autocast(device, dtype=autocast_dtype or torch.bfloat16, enabled=autocast_dtype is not None):
-            for number, rows in enumerate(rows_in_order.iter(batch_size=PROBE_BATCH_SIZE)):
-                batch = collate([{k: rows[k][i] for k in keys} for i in range(len(rows["labels"]))])
+            for number, batch_rows in enumerate(rows_in_order.iter(batch_size=PROBE_BATCH_SIZE)):
+                batch = collate([{k: batch_rows[k][i] for k in keys} for i in range(len(batch_rows["labels"]))])
                 model(**{k: v.to(device) for k, v in batch.items()})
                 x = inputs.pop().float()
                 if x.dim() == 3:
@@ -78,27 +98,30 @@ def probe_head(model: Any, train: Any, collate: Any, epochs: int, seed: int, aut
                         _check_reads_first_token(model, head, x, device)
                     x = x[:, :1]
                 features.append(x)
-                gold.append(torch.as_tensor(rows["labels"], device=device))
+                gold.append(torch.as_tensor(batch_rows["labels"], device=device))
     finally:
         handle.remove()
-    x, y = torch.cat(features), torch.cat(gold)
-    with torch.no_grad():
-        before = float(torch.nn.functional.cross_entropy(head(x), y))
+    return torch.cat(features), torch.cat(gold)
+
+
+def fit_head(head: Any, x: Any, y: Any, epochs: int, seed: int, after_pass: Callable[[int], None] | None = None) -> None:
+    """Fit `head` on features `x` and labels `y` for `epochs` shuffled passes (AdamW); `after_pass(n)` runs after pass n."""
+    import torch
+
     head.train()
     optimiser = torch.optim.AdamW(head.parameters(), lr=PROBE_LEARNING_RATE, weight_decay=0.01)
     generator = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
+    for done in range(1, epochs + 1):
         for idx in torch.randperm(len(y), generator=generator).split(PROBE_BATCH_SIZE):
-            idx = idx.to(device)
+            idx = idx.to(x.device)
             loss = torch.nn.functional.cross_entropy(head(x[idx]), y[idx])
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
+        if after_pass is not None:
+            after_pass(done)
+            head.train()
     head.eval()
-    with torch.no_grad():
-        after = float(torch.nn.functional.cross_entropy(head(x), y))
-    model.train()
-    return ProbeOutcome(sentences=len(y), loss_before=before, loss_after=after, seconds=time.perf_counter() - started)
 
 
 def _check_reads_first_token(model: Any, head: Any, sequence: Any, device: str) -> None:
