@@ -74,6 +74,9 @@ def wise(run_dir: Path, seed: int, alphas: list[float]) -> None:
     from sklearn.metrics import f1_score
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, set_seed
 
+    from stance.data.readers import Columns, read_sentences
+    from stance.inference.backends import TorchBackend
+    from stance.inference.classifier import StanceClassifier
     from stance.modeling.fine_tuning import TrainOptions, freeze_lower_layers, tokenize_splits
     from stance.modeling.loading import DEFAULT_ENCODER, ModelOptions, load_for_training, resolve_model_source
     from stance.modeling.probing import probe_head
@@ -90,28 +93,16 @@ def wise(run_dir: Path, seed: int, alphas: list[float]) -> None:
     start = start_model.state_dict()
     trained_model = AutoModelForSequenceClassification.from_pretrained(run_dir / "model")
     trained = {k: v.clone() for k, v in trained_model.state_dict().items()}
-    tokenizer = AutoTokenizer.from_pretrained(run_dir / "model")
-
-    def jsonl(path: str) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    # raw logits as stance-train scores the saved model (the weights change in place for each alpha)
+    scorer = StanceClassifier(TorchBackend(trained_model), AutoTokenizer.from_pretrained(run_dir / "model"), labels, max_length=max_length)
 
     sets: dict[str, tuple[list[str], np.ndarray, np.ndarray | None]] = {}
     for name, path in (("dev", "data/realtext/dev.jsonl"), ("running", "data/realtext/running.jsonl")):
-        rows = jsonl(path)
-        sets[name] = ([r["text"] for r in rows], np.asarray([r["label"] for r in rows]), None)
+        rows = list(read_sentences([path], Columns()))
+        sets[name] = ([r.text for r in rows], np.asarray([r.label for r in rows]), None)
     for split in ("validation", "test"):
         rows = data[split]
         sets[split] = (rows["text"], np.asarray([labels[i] for i in rows["label"]]), np.asarray(rows["origin"]) == "real")
-
-    def logits(texts: list[str]) -> np.ndarray:
-        out = np.zeros((len(texts), len(labels)), dtype=np.float32)
-        order = np.argsort([len(t) for t in texts])
-        with torch.no_grad():
-            for at in range(0, len(order), 64):
-                idx = order[at : at + 64]
-                batch = tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=max_length, return_tensors="pt")
-                out[idx] = trained_model(**batch).logits.float().numpy()
-        return out
 
     def binary_f1(scores: np.ndarray, gold: np.ndarray, keep: np.ndarray) -> float:
         keep = keep & (gold != "neutral")
@@ -123,7 +114,7 @@ def wise(run_dir: Path, seed: int, alphas: list[float]) -> None:
         trained_model.load_state_dict({k: alpha * v + (1 - alpha) * start[k] if v.is_floating_point() else v for k, v in trained.items()})
         figures: dict[str, Any] = {"alpha": alpha}
         for name, (texts, gold, real) in sets.items():
-            scores = logits(texts)
+            scores = scorer.logits(texts)
             figures[name] = binary_f1(scores, gold, np.ones(len(gold), dtype=bool))
             if real is not None:
                 figures[f"{name}_real"] = binary_f1(scores, gold, real)
